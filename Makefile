@@ -1,0 +1,49 @@
+# District data hub — the commands of the README. Everything installs into .venv.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export HUB_DATA_DIR ?= $(CURDIR)/data
+export HUB_DISTRICT ?= $(CURDIR)/district.yaml
+
+.PHONY: setup demo ui test test-fast bench lint format clean-data clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed ## create the environment and install the hub
+
+demo: setup ## run the nightly sync once on the sample district and print a summary
+	$(VENV)/bin/hub validate-config
+	$(VENV)/bin/hub sync
+
+ui: setup ## the Dagster UI on the same instance and data as `make demo`
+	$(VENV)/bin/dagster dev -m hub.definitions -h 127.0.0.1 -p 3000
+
+test: setup ## lint, then every test (real servers included)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+test-fast: setup ## the unit tests only
+	$(VENV)/bin/pytest -q -m "not integration"
+
+bench: setup ## benchmarks: ratios against a baseline measured in the same run
+	$(PY) -m bench.run
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean-data: ## forget every sync: warehouse, raw/staged files, Dagster runs
+	rm -rf $(HUB_DATA_DIR)
+	find dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} +
+
+clean: clean-data
+	rm -rf $(VENV)

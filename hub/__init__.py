@@ -1,0 +1,1 @@
+"""District data hub: firms' ERP exports to validated, harmonized district tables."""

@@ -1,0 +1,389 @@
+"""The canonical model, in one place: staged entities and warehouse tables.
+
+Staged entities are what a firm's source is mapped onto (one per file kind a firm exports);
+warehouse tables are the harmonized district tables of the design contract. Both are declared
+here once and turned into pyarrow schemas and SQLAlchemy tables, so that parsers, checks,
+loaders and docs agree on names and types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+TEXT = pa.string()
+FLOAT = pa.float64()
+INT = pa.int64()
+DATE = pa.date32()
+BOOL = pa.bool_()
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+# Lineage columns every staged row carries: where it came from, so that a rejected row can be
+# traced back to the firm's file and line.
+LINEAGE = ("_file", "_line")
+
+CANONICAL_UNITS = ("pcs", "kg", "g", "m", "cm", "m2", "l", "pair", "set")
+DIRECTIONS = ("sale", "purchase", "work_order")
+ROLES = ("brand", "manufacturer", "subcontractor", "supplier")
+COMPONENT_KINDS = ("fabric", "yarn", "trim", "label", "packaging", "accessory", "other")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column.
+
+    Attributes:
+        name: canonical name, stable (users, scripts and checks depend on it).
+        type: Arrow type of the staged/harmonized value.
+        key: part of the upsert key.
+        required: a source mapping must provide it (or a constant).
+        confidential: masked in samples shown outside the firm (UI metadata, public outputs).
+        doc: one line for docs and `hub discover`.
+    """
+
+    name: str
+    type: pa.DataType = TEXT
+    key: bool = False
+    required: bool = False
+    confidential: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A kind of record a firm's source delivers, mapped onto canonical columns."""
+
+    name: str
+    columns: tuple[Column, ...]
+    doc: str = ""
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.name for c in self.columns if c.key]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def schema(self, lineage: bool = True) -> pa.Schema:
+        """Arrow schema of a staged batch: company_id, the canonical columns, then lineage."""
+        fields = [pa.field("company_id", TEXT, nullable=False)]
+        fields += [pa.field(c.name, c.type) for c in self.columns]
+        if lineage:
+            fields += [pa.field("_file", TEXT), pa.field("_line", INT)]
+        return pa.schema(fields)
+
+
+def _c(name: str, type_: pa.DataType = TEXT, **kw: object) -> Column:
+    return Column(name, type_, **kw)  # type: ignore[arg-type]
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity(
+            "orders",
+            (
+                _c("order_id", key=True, required=True, doc="order number in the firm's ERP"),
+                _c("line_no", INT, key=True, required=True, doc="line number within the order"),
+                _c("direction", required=True, doc="sale, purchase or work_order"),
+                _c("order_date", DATE, required=True, doc="date of the order"),
+                _c("sku", required=True, doc="article code (style/SKU) or component code"),
+                _c("quantity", FLOAT, required=True, doc="ordered quantity, in `unit`"),
+                _c("unit", required=True, doc="unit of measure (canonical after mapping)"),
+                _c("counterparty", confidential=True, doc="customer or supplier code"),
+                _c("delivery_date", DATE, doc="requested or actual delivery date"),
+                _c("unit_price", FLOAT, confidential=True, doc="price per unit"),
+            ),
+            doc="order lines: sales, purchases and work orders to subcontractors",
+        ),
+        Entity(
+            "bom_lines",
+            (
+                _c("sku", key=True, required=True, doc="article the component belongs to"),
+                _c("line_no", INT, key=True, required=True, doc="line number within the BOM"),
+                _c("component_code", required=True, doc="component code in the firm's ERP"),
+                _c("component_name", doc="component description"),
+                _c("component_kind", doc="fabric, yarn, trim, label, packaging…"),
+                _c("quantity", FLOAT, required=True, confidential=True, doc="quantity per piece"),
+                _c("unit", required=True, doc="unit of measure (canonical after mapping)"),
+                _c("supplier_code", confidential=True, doc="the firm's code of the supplier"),
+                _c("composition", doc="fibre composition as written, e.g. '95% CO 5% EA'"),
+                _c("recycled_share", FLOAT, doc="recycled share of the component, 0–1"),
+                _c("certifications", doc="certifications of the component, comma separated"),
+                _c("origin_country", doc="country of origin of the component"),
+            ),
+            doc="bills of materials: components of each article",
+        ),
+        Entity(
+            "suppliers",
+            (
+                _c("local_code", key=True, required=True, doc="the firm's code of the supplier"),
+                _c("name", required=True, doc="supplier's legal name"),
+                _c("vat_number", doc="VAT number (partita IVA)"),
+                _c("country", doc="country"),
+                _c("municipality", doc="municipality"),
+                _c("province", doc="province (sigla)"),
+                _c("process", doc="process done for the firm: spinning, dyeing, sewing…"),
+                _c("subcontractor", BOOL, doc="a terzista working on the firm's goods"),
+            ),
+            doc="the firm's supplier list",
+        ),
+        Entity(
+            "products",
+            (
+                _c("sku", key=True, required=True, doc="article code (style/SKU)"),
+                _c("gtin", doc="GTIN/EAN barcode, kept as text"),
+                _c("name", required=True, doc="article description"),
+                _c("category", doc="garment category"),
+                _c("season", doc="season, e.g. FW26"),
+                _c("mass_g", FLOAT, doc="mass of one piece in grams"),
+                _c("country_of_making", doc="country where the garment is made"),
+            ),
+            doc="the firm's articles",
+        ),
+    )
+}
+
+
+# --- warehouse tables -------------------------------------------------------------------------
+
+metadata = sa.MetaData()
+
+
+def _t(name: str, *cols: sa.Column) -> sa.Table:
+    return sa.Table(name, metadata, *cols)
+
+
+def _k(name: str, type_: sa.types.TypeEngine = sa.String()) -> sa.Column:
+    return sa.Column(name, type_, primary_key=True)
+
+
+def _v(name: str, type_: sa.types.TypeEngine = sa.String()) -> sa.Column:
+    return sa.Column(name, type_)
+
+
+_F, _I, _D, _B, _TS = sa.Float(), sa.BigInteger(), sa.Date(), sa.Boolean(), sa.DateTime(True)
+
+TABLES: dict[str, sa.Table] = {
+    t.name: t
+    for t in (
+        _t(
+            "companies",
+            _k("company_id"),
+            _v("name"),
+            _v("vat_number"),
+            _v("role"),
+            _v("municipality"),
+            _v("province"),
+            _v("country"),
+            _v("lat", _F),
+            _v("lon", _F),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "suppliers",
+            _k("supplier_id"),
+            _v("name"),
+            _v("vat_number"),
+            _v("country"),
+            _v("municipality"),
+            _v("lat", _F),
+            _v("lon", _F),
+            _v("processes"),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "supplier_links",
+            _k("company_id"),
+            _k("supplier_id"),
+            _v("local_code"),
+            _v("process"),
+            _v("subcontractor", _B),
+            _v("sync_id"),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "products",
+            _k("company_id"),
+            _k("sku"),
+            _v("gtin"),
+            _v("name"),
+            _v("category"),
+            _v("season"),
+            _v("mass_g", _F),
+            _v("country_of_making"),
+            _v("sync_id"),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "bom_lines",
+            _k("company_id"),
+            _k("sku"),
+            _k("line_no", _I),
+            _v("component_code"),
+            _v("component_name"),
+            _v("component_kind"),
+            _v("quantity", _F),
+            _v("unit"),
+            _v("quantity_kg", _F),
+            _v("supplier_id"),
+            _v("composition"),
+            _v("recycled_share", _F),
+            _v("certifications"),
+            _v("origin_country"),
+            _v("sync_id"),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "order_lines",
+            _k("company_id"),
+            _k("order_id"),
+            _k("line_no", _I),
+            _v("direction"),
+            _v("order_date", _D),
+            _v("sku"),
+            _v("quantity", _F),
+            _v("unit"),
+            _v("counterparty"),
+            _v("delivery_date", _D),
+            _v("unit_price", _F),
+            _v("sync_id"),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "certifications",
+            _k("holder_id"),
+            _k("scheme"),
+            _k("number"),
+            _v("valid_from", _D),
+            _v("valid_to", _D),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "waste_streams",
+            _k("company_id"),
+            _k("material"),
+            _k("ewc_code"),
+            _v("quantity_kg_year", _F),
+            _v("destination"),
+            _v("updated_at", _TS),
+        ),
+        _t(
+            "quarantine",
+            _k("sync_id"),
+            _k("company_id"),
+            _k("entity"),
+            _k("source"),
+            _k("line", _I),
+            _v("file"),
+            _v("rule"),
+            _v("reason"),
+            _v("row"),
+            _v("created_at", _TS),
+            _v("resolved_at", _TS),
+        ),
+        _t(
+            "syncs",
+            _k("sync_id"),
+            _v("run_id"),
+            _v("company_id"),
+            _v("source"),
+            _v("entity"),
+            _v("started_at", _TS),
+            _v("finished_at", _TS),
+            _v("status"),
+            _v("rows_read", _I),
+            _v("rows_loaded", _I),
+            _v("rows_quarantined", _I),
+            _v("cursor"),
+            _v("message"),
+        ),
+        # The file ledger: a file is loaded once. Written in the same transaction as its rows.
+        _t(
+            "file_ledger",
+            _k("company_id"),
+            _k("source"),
+            _k("path"),
+            _k("sha256"),
+            _v("size", _I),
+            _v("mtime", _F),
+            _v("entity"),
+            _v("status"),
+            _v("sync_id"),
+            _v("loaded_at", _TS),
+        ),
+        _t(
+            "passports",
+            _k("company_id"),
+            _k("sku"),
+            _k("version", _I),
+            _v("passport_id"),
+            _v("issued_at", _TS),
+            _v("public_json"),
+            _v("restricted_json"),
+        ),
+        _t(
+            "company_ratings",
+            _k("company_id"),
+            _k("criterion"),
+            _k("as_of", _D),
+            _v("score", _F),
+            _v("grade"),
+            _v("coverage", _F),
+            _v("evidence"),
+        ),
+        _t(
+            "symbiosis_matches",
+            _k("offer_company_id"),
+            _k("demand_company_id"),
+            _k("material"),
+            _v("distance_km", _F),
+            _v("quantity_kg_year", _F),
+            _v("score", _F),
+        ),
+    )
+}
+
+# Which harmonized table each staged entity lands in.
+TABLE_OF_ENTITY = {
+    "orders": "order_lines",
+    "bom_lines": "bom_lines",
+    "suppliers": "supplier_links",
+    "products": "products",
+}
+
+
+def key_columns(table: str) -> list[str]:
+    return [c.name for c in TABLES[table].primary_key.columns]
+
+
+_SA_TO_ARROW: dict[type, pa.DataType] = {
+    sa.String: TEXT,
+    sa.Float: FLOAT,
+    sa.BigInteger: INT,
+    sa.Date: DATE,
+    sa.Boolean: BOOL,
+    sa.DateTime: TIMESTAMP,
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """Arrow schema of a warehouse table, derived from its SQLAlchemy declaration."""
+    return pa.schema(
+        pa.field(c.name, _SA_TO_ARROW[type(c.type)], nullable=not c.primary_key)
+        for c in TABLES[table].columns
+    )
