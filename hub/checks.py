@@ -95,8 +95,16 @@ def _samples(entity, firm, reps, ws, district, cap) -> list[dict]:  # noqa: ANN0
         path = ws.staged_dir(firm, entity) / f"{r.stem}.quarantine.parquet"
         for q in pq.read_table(path).slice(0, cap - len(out)).to_pylist():
             row = {k: (MASK if k in hidden else v) for k, v in json.loads(q["row"]).items()}
-            out.append({"firm": firm, "file": q["file"], "line": q["line"], "rule": q["rule"],
-                        "reason": q["reason"], "row": json.dumps(row, ensure_ascii=False)})
+            out.append(
+                {
+                    "firm": firm,
+                    "file": q["file"],
+                    "line": q["line"],
+                    "rule": q["rule"],
+                    "reason": q["reason"],
+                    "row": json.dumps(row, ensure_ascii=False),
+                }
+            )
         if len(out) >= cap:
             break
     return out

@@ -80,8 +80,15 @@ def check(obj: dict, company_id: str | None) -> None:
         for source in firm.sources:
             result = build_connector(d, source).check()
             failed += not result.ok
-            rows.append({"firm": firm.company_id, "source": source.name, "kind": source.kind,
-                         "status": "ok" if result.ok else "BROKEN", "detail": result.message})
+            rows.append(
+                {
+                    "firm": firm.company_id,
+                    "source": source.name,
+                    "kind": source.kind,
+                    "status": "ok" if result.ok else "BROKEN",
+                    "detail": result.message,
+                }
+            )
     _echo_table(rows, ["firm", "source", "kind", "status", "detail"])
     sys.exit(1 if failed else 0)
 

@@ -6,11 +6,14 @@ one firm's failure never stops the others; per-firm gating of harmonization foll
 file's validation report (see `hub.pipeline`).
 """
 
-from __future__ import annotations
-
+import warnings
 from collections.abc import Callable
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from hub import pipeline
 from hub.canonical import ENTITIES
@@ -18,6 +21,9 @@ from hub.checks import check_results, check_specs
 from hub.config import Firm
 from hub.pipeline import FileReport
 from hub.resources import HubResource
+
+# Single-run backfill policies are beta in Dagster 1.13: the warning is noise for operators.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 COMPANY = "company"
 company_partitions = dg.DynamicPartitionsDefinition(name=COMPANY)
@@ -45,7 +51,8 @@ def for_each_firm(
     out: dict[str, list[FileReport] | Exception] = {}
     for company_id in context.partition_keys:
         try:
-            out[company_id] = step(district.firm(company_id))
+            out[company_id] = reports = step(district.firm(company_id))
+            _log_firm(context, company_id, reports)
         except Exception as exc:  # one firm's failure must not stop the others
             context.log.error(f"{company_id}: {type(exc).__name__}: {exc}")
             out[company_id] = exc
@@ -57,8 +64,21 @@ def for_each_firm(
     return out
 
 
+def _log_firm(context: dg.AssetExecutionContext, company_id: str, reports: list[FileReport]):
+    for r in reports:
+        line = (f"{company_id}/{r.source}/{r.file}: {r.status}, {r.rows_read} rows read, "
+                f"{r.rows_valid} valid, {r.rows_quarantined} quarantined")  # fmt: skip
+        if r.status == pipeline.OK:
+            context.log.info(line)
+        else:
+            context.log.warning(f"{line} — {r.message}")
+
+
 def _summary(results: dict[str, list[FileReport] | Exception]) -> dict[str, object]:
-    lines = ["| firm | files | rows read | valid | quarantined | status |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| firm | files | rows read | valid | quarantined | status |",
+        "|---|---|---|---|---|---|",
+    ]
     for firm, reps in sorted(results.items()):
         if isinstance(reps, Exception):
             lines.append(f"| {firm} | – | – | – | – | error: {str(reps)[:120]} |")
@@ -178,8 +198,8 @@ nightly_sync = dg.define_asset_job(
 def range_tags(keys: list[str]) -> dict[str, str]:
     """Run tags selecting a range of firms in one run (in the order they were registered)."""
     return {
-        dg.ASSET_PARTITION_RANGE_START_TAG: keys[0],
-        dg.ASSET_PARTITION_RANGE_END_TAG: keys[-1],
+        ASSET_PARTITION_RANGE_START_TAG: keys[0],
+        ASSET_PARTITION_RANGE_END_TAG: keys[-1],
     }
 
 

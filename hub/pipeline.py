@@ -162,9 +162,7 @@ def _validate_file(ws, wh, firm, entity, source, rep, raw, out_dir) -> None:  # 
     problems = [(p.line, p.rule, p.reason) for p in staged.problems]
     problems += [(lines[i.row], i.rule, i.reason) for i in report.row_issues]
     bad_lines = {line for line, _, _ in problems}
-    valid = staged.table.filter(
-        pa.array([line not in bad_lines for line in lines], pa.bool_())
-    )
+    valid = staged.table.filter(pa.array([line not in bad_lines for line in lines], pa.bool_()))
     q = quarantine_rows(raw, problems, sync_id=ws.sync_id(firm.company_id, source.name, entity),
                         company_id=firm.company_id, entity=entity, source=source.name,
                         file=rep.file)  # fmt: skip
@@ -192,8 +190,12 @@ def _last_rows_read(wh: Warehouse, company_id: str, source: str, entity: str) ->
     s = TABLES["syncs"]
     q = (
         sa.select(s.c.rows_read)
-        .where(s.c.company_id == company_id, s.c.source == source, s.c.entity == entity,
-               s.c.status == OK)  # fmt: skip
+        .where(
+            s.c.company_id == company_id,
+            s.c.source == source,
+            s.c.entity == entity,
+            s.c.status == OK,
+        )  # fmt: skip
         .order_by(s.c.finished_at.desc())
         .limit(1)
     )

@@ -39,4 +39,6 @@ class HubResource(dg.ConfigurableResource):
     def workspace(self, context: dg.AssetExecutionContext) -> Workspace:
         record = context.instance.get_run_record_by_id(context.run_id)
         started = record.create_timestamp if record else None
-        return Workspace(self.district(), self.resolved_data_dir(), run_key(context.run_id, started))
+        return Workspace(
+            self.district(), self.resolved_data_dir(), run_key(context.run_id, started)
+        )

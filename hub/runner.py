@@ -26,6 +26,7 @@ def run_sync(
     company_ids: list[str] | None = None,
     instance: dg.DagsterInstance | None = None,
     hub: HubResource | None = None,
+    log_level: str = "INFO",
 ) -> SyncResult:
     """The nightly job once, for some firms or all of them, in one in-process run."""
     hub = hub or HubResource()
@@ -33,22 +34,26 @@ def run_sync(
     keys = register_firms(instance, hub)
     selected = [k for k in keys if not company_ids or k in company_ids]
     job = defs.resolve_job_def("nightly_sync")
+    # Dagster's own events are DEBUG: the console shows the hub's progress and problems.
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if company_ids and len(selected) == 1:
         tags: dict[str, str] = {}
         result = job.execute_in_process(
             instance=instance, partition_key=selected[0], raise_on_error=False,
-            resources={"hub": hub},
+            run_config=run_config, resources={"hub": hub},
         )  # fmt: skip
     else:
         # A range covers the firms registered between its ends: run contiguous firms together.
         tags = range_tags(selected)
         result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False,
+                                        run_config=run_config,
                                         resources={"hub": hub})  # fmt: skip
     failed = [
         f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:"
         f"{e.asset_check_evaluation_data.check_name}"
         for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
     ]
     wh = hub.warehouse()
     try:
