@@ -176,7 +176,7 @@ def _v(name: str, type_: sa.types.TypeEngine = sa.String()) -> sa.Column:
     return sa.Column(name, type_)
 
 
-_F, _I, _D, _B, _TS = sa.Float(), sa.BigInteger(), sa.Date(), sa.Boolean(), sa.DateTime(True)
+_F, _I, _D, _B, _TS = sa.Double(), sa.BigInteger(), sa.Date(), sa.Boolean(), sa.DateTime(True)
 
 TABLES: dict[str, sa.Table] = {
     t.name: t
@@ -374,6 +374,7 @@ def key_columns(table: str) -> list[str]:
 _SA_TO_ARROW: dict[type, pa.DataType] = {
     sa.String: TEXT,
     sa.Float: FLOAT,
+    sa.Double: FLOAT,
     sa.BigInteger: INT,
     sa.Date: DATE,
     sa.Boolean: BOOL,
