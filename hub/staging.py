@@ -183,7 +183,8 @@ def _number(raw, name, src, type_, fmt: CsvFormat, flag) -> pa.Array:  # noqa: A
     kind = "a number" if type_ == FLOAT else "a whole number"
     flag(invalid, "parse.number", lambda i: (
         f"{name} ('{src}') '{raw[i]}' is not {kind} "
-        f"(declared decimal mark '{fmt.decimal}', thousands '{fmt.thousands}')"
+        f"(declared decimal mark '{fmt.decimal}'"
+        + (f", thousands separator '{fmt.thousands}')" if fmt.thousands else ")")
     ))  # fmt: skip
     text = pc.if_else(pc.fill_null(invalid, False), pa.scalar(None, TEXT), raw)
     if fmt.thousands:
