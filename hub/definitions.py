@@ -129,7 +129,9 @@ def _staged_asset(entity: str) -> dg.AssetsDefinition:
     def staged(context: dg.AssetExecutionContext, hub: HubResource):  # noqa: ANN202
         ws, wh = hub.workspace(context), hub.warehouse()
         try:
-            results = for_each_firm(context, hub, lambda f: pipeline.validate(ws, wh, f, entity))
+            results = for_each_firm(
+                context, hub, lambda f: pipeline.validate(ws, wh, f, entity, context.run_id)
+            )
         finally:
             wh.dispose()
         yield dg.MaterializeResult(metadata=_summary(results))

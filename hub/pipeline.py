@@ -120,7 +120,9 @@ def extract(ws: Workspace, wh: Warehouse, firm: Firm, entity: str) -> list[FileR
 # --- step 2: validate --------------------------------------------------------------------------
 
 
-def validate(ws: Workspace, wh: Warehouse, firm: Firm, entity: str) -> list[FileReport]:
+def validate(
+    ws: Workspace, wh: Warehouse, firm: Firm, entity: str, run_id: str
+) -> list[FileReport]:
     """Map, type and check each raw file: valid rows to staged, rejected rows to quarantine."""
     reports = read_reports(ws.raw_dir(firm.company_id, entity))
     out_dir = ws.staged_dir(firm.company_id, entity)
@@ -131,6 +133,8 @@ def validate(ws: Workspace, wh: Warehouse, firm: Firm, entity: str) -> list[File
         raw = pq.read_table(ws.raw_dir(firm.company_id, entity) / f"{rep.stem}.parquet")
         _validate_file(ws, wh, firm, entity, source, rep, raw, out_dir)
     _write_reports(out_dir, reports)
+    # Recorded now too: a blocking check may stop the run before the load step records it.
+    _record_syncs(ws, wh, firm, entity, reports, run_id, datetime.now(UTC), loaded=False)
     return reports
 
 
@@ -248,7 +252,8 @@ def _ledger_row(company_id: str, rep: FileReport, entity: str, sync_id: str) -> 
     }])  # fmt: skip
 
 
-def _record_syncs(ws, wh, firm, entity, reports, run_id, started) -> None:  # noqa: ANN001
+def _record_syncs(ws, wh, firm, entity, reports, run_id, started, loaded=True) -> None:  # noqa: ANN001
+    """One `syncs` row per source of the entity; before the load, valid rows count as 0."""
     now = datetime.now(UTC)
     rows = []
     for source in sources_for(firm, entity):
@@ -258,10 +263,13 @@ def _record_syncs(ws, wh, firm, entity, reports, run_id, started) -> None:  # no
         rows.append({
             "sync_id": ws.sync_id(firm.company_id, source.name, entity), "run_id": run_id,
             "company_id": firm.company_id, "source": source.name, "entity": entity,
-            "started_at": started, "finished_at": now, "status": status,
+            "started_at": started, "finished_at": now,
+            "status": status if loaded or status != OK else "validated",
             "rows_read": sum(r.rows_read for r in mine),
-            "rows_loaded": sum(r.rows_valid for r in mine if r.status == OK),
-            "rows_quarantined": sum(r.rows_quarantined for r in mine if r.status == OK),
+            "rows_loaded": sum(r.rows_valid for r in mine if r.status == OK) if loaded else 0,
+            "rows_quarantined": (
+                sum(r.rows_quarantined for r in mine if r.status == OK) if loaded else 0
+            ),
             "cursor": json.dumps(sorted(r.file for r in mine if r.status == OK)),
             "message": "; ".join(r.message for r in mine if r.message)[:2000] or None,
         })  # fmt: skip

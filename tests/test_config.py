@@ -94,7 +94,7 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_duplicate_company_ids_are_refused(tmp_path):
-    firm = GOOD[GOOD.index("  - company_id"):]
+    firm = GOOD[GOOD.index("  - company_id") :]
     path = _write(tmp_path, GOOD + firm)
     with pytest.raises(ConfigError, match="duplicate company_id 'maglificio-rossi'"):
         load_district(path)
