@@ -24,6 +24,7 @@ ui: setup ## the Dagster UI on the same instance and data as `make demo`
 	$(VENV)/bin/dagster dev -m hub.definitions -h 127.0.0.1 -p 3000
 
 test: setup ## lint, then every test (real servers included)
+	scripts/system-deps.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -33,9 +34,11 @@ def _graph() -> dict:
 
 
 def test_definitions_match_the_reviewed_snapshot():
-    """A change to the graph must be deliberate: regenerate the snapshot and review the diff."""
+    """A change to the graph must be deliberate: UPDATE_SNAPSHOT=1 rewrites it; review the diff."""
     defs.validate_loadable(defs)
     actual = json.loads(json.dumps(_graph()))
+    if os.environ.get("UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
     expected = json.loads(SNAPSHOT.read_text())
     assert actual == expected
 
