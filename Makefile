@@ -5,8 +5,12 @@ PYTHON ?= python3
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export HUB_DATA_DIR ?= $(CURDIR)/data
 export HUB_DISTRICT ?= $(CURDIR)/district.yaml
+# The sample's SFTP firm is served by scripts/sftp-demo.sh with keys under the data folder.
+export HUB_SFTP_USER ?= $(shell id -un)
+export HUB_SFTP_KEY ?= $(HUB_DATA_DIR)/sftp-demo/client_ed25519
+export HUB_SFTP_KNOWN_HOSTS ?= $(HUB_DATA_DIR)/sftp-demo/known_hosts
 
-.PHONY: setup demo ui test test-fast bench lint format clean-data clean
+.PHONY: setup demo demo-erp ui test test-fast bench lint format clean-data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,20 +22,35 @@ setup: $(VENV)/.installed ## create the environment and install the hub
 
 demo: setup ## run the nightly sync once on the sample district and print a summary
 	$(VENV)/bin/hub validate-config
-	$(VENV)/bin/hub sync
+	@# The SFTP firm needs a local sshd: without one it is skipped (the script says why).
+	@if scripts/sftp-demo.sh start; then \
+		$(VENV)/bin/hub sync; rc=$$?; scripts/sftp-demo.sh stop; exit $$rc; \
+	else \
+		$(VENV)/bin/hub sync $$(scripts/sftp-demo.sh companies); \
+	fi
+
+demo-erp: setup ## opt-in: the sample district plus a firm whose data comes from its Tryton ERP
+	scripts/tryton-env.sh
+	$(PY) -m hub.erp_demo
 
 ui: setup ## the Dagster UI on the same instance and data as `make demo`
+	-scripts/sftp-demo.sh start
 	$(VENV)/bin/dagster dev -m hub.definitions -h 127.0.0.1 -p 3000
 
-test: setup ## lint, then every test (real servers included)
+$(VENV)/.installed-postgres: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev,postgres]"
+	touch $@
+
+test: setup $(VENV)/.installed-postgres ## lint, then every test (real servers included)
 	scripts/system-deps.sh
+	scripts/tryton-env.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
 test-fast: setup ## the unit tests only
 	$(VENV)/bin/pytest -q -m "not integration"
 
-bench: setup ## benchmarks: ratios against a baseline measured in the same run
+bench: setup $(VENV)/.installed-postgres ## benchmarks: ratios against a baseline measured in the same run
 	$(PY) -m bench.run
 
 lint: setup
@@ -43,6 +62,7 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 clean-data: ## forget every sync: warehouse, raw/staged files, Dagster runs
+	-scripts/sftp-demo.sh stop
 	rm -rf $(HUB_DATA_DIR)
 	find dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} +
 

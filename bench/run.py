@@ -54,11 +54,13 @@ def main() -> None:
         size_mb = sum(p.stat().st_size for p in files) / 1e6
         base = _child("baseline", work)
         hub = _child("hub", work)
+        has_pg = Path("/usr/lib/postgresql/15/bin/initdb").exists()
+        pg = _child("postgres", work) if has_pg else None
     ratio = hub["seconds"] / base["seconds"]
     report = {
         "firms": firms, "order_lines": total, "files": len(files), "input_mb": round(size_mb, 1),
         "generate_s": round(gen_s, 2), "baseline": base, "hub": hub,
-        "ratio_total_time": round(ratio, 2),
+        "ratio_total_time": round(ratio, 2), "postgres": pg,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -75,6 +77,15 @@ def main() -> None:
     for stage, s in hub["stages"].items():
         print(f"  {stage:<11} {s:7.2f} s  {hub['rows'] / s if s else 0:>12,.0f} rows/s")
     print(f"ratio hub / baseline: {ratio:.2f} (goal ≤ 3)")
+    if pg:
+        print(
+            f"PostgreSQL, {pg['rows']:,} order lines: plain COPY {pg['copy_s']:.2f} s, "
+            f"Warehouse.upsert insert {pg['upsert_insert_s']:.2f} s "
+            f"(ratio {pg['ratio_insert']:.2f}, goal ≤ 2), update of every key "
+            f"{pg['upsert_update_s']:.2f} s (ratio {pg['ratio_update']:.2f})"
+        )
+    else:
+        print("PostgreSQL: skipped (postgresql-15 is not installed: scripts/system-deps.sh)")
     print(f"report: {RESULTS / 'bench.json'}")
 
 

@@ -52,6 +52,7 @@ class Extract:
     name: str
     fingerprint: Fingerprint
     parse: Callable[[], tuple[pa.Table, list[str]]]
+    cursor: str | None = None  # value sources: the cursor to commit with these rows
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,14 @@ class FileCursor:
     quick: frozenset[tuple[str, int, float]] = frozenset()
 
 
+@dataclass(frozen=True)
+class ValueCursor:
+    """Database and API sources: the last committed cursor (e.g. a write date), as the
+    connector encoded it in `Extract.cursor`; None on the first sync (read everything)."""
+
+    value: str | None = None
+
+
 class Connector(Protocol):
     """The protocol of every connector kind (registered by name in `connectors.registry`)."""
 
@@ -86,4 +95,4 @@ class Connector(Protocol):
 
     def discover(self) -> list[Stream]: ...
 
-    def read(self, entity: str, cursor: FileCursor) -> Iterator[Extract]: ...
+    def read(self, entity: str, cursor: FileCursor | ValueCursor) -> Iterator[Extract]: ...

@@ -62,6 +62,10 @@ class CsvConnector:
             raise SourceError(f"no file pattern for entity '{entity}'")
         opts = self.options[entity]
         for f in self.files.list(self.patterns[entity]):
+            if f.problem:  # refused by the source (e.g. an unsafe remote name): reported
+                fp = Fingerprint(f.name, f.size, f.mtime, "")
+                yield Extract(repr(f.name), fp, _refused(repr(f.name), f.problem))
+                continue
             if (f.name, f.size, f.mtime) in cursor.quick:
                 continue
             data = self.files.read_bytes(f.name)
@@ -70,6 +74,34 @@ class CsvConnector:
                 continue
             fp = Fingerprint(f.name, len(data), f.mtime, digest)
             yield Extract(f.name, fp, _parser(data, f.name, opts))
+
+    def committed(self, entity: str, cursor: FileCursor) -> list[str]:
+        """Files of the entity still on the source that the ledger says are committed."""
+        # Every file present, complete or not (SFTP: no second listing to wait for stability).
+        listing = getattr(self.files, "present", self.files.list)
+        return [
+            f.name
+            for f in listing(self.patterns[entity])
+            if not f.problem and (f.name, f.size, f.mtime) in cursor.quick
+        ]
+
+    def archive(self, name: str) -> str | None:
+        """Move a committed file out of the way, if the file source can (SFTP); else None."""
+        archive = getattr(self.files, "archive", None)
+        return archive(name) if archive is not None else None
+
+    def close(self) -> None:
+        """Release the file source's connection, if it holds one."""
+        close = getattr(self.files, "close", None)
+        if close is not None:
+            close()
+
+
+def _refused(name: str, reason: str):  # noqa: ANN202 - a closure
+    def parse() -> tuple:
+        raise FileRejected(name, reason)
+
+    return parse
 
 
 def _parser(data: bytes, name: str, opts: CsvOptions):  # noqa: ANN202 - a closure

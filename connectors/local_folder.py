@@ -39,3 +39,7 @@ class LocalFolder:
         if p.parent.resolve() != self.path.resolve() or not p.is_file():
             raise SourceError(f"{name}: not a file of {self.path}")
         return p.read_bytes()
+
+    def archive(self, name: str) -> str | None:
+        """Local exports are left in place (the folder belongs to the firm): a no-op."""
+        return None

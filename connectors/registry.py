@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from connectors.csv_files import CsvConnector
+from connectors.sql import SqlConnector
+from connectors.tryton import TrytonConnector
 
 CONNECTORS: dict[str, type] = {
     "csv": CsvConnector,
+    "sql": SqlConnector,
+    "tryton": TrytonConnector,
 }

@@ -125,6 +125,9 @@ ENTITIES: dict[str, Entity] = {
                 _c("recycled_share", FLOAT, doc="recycled share of the component, 0–1"),
                 _c("certifications", doc="certifications of the component, comma separated"),
                 _c("origin_country", doc="country of origin of the component"),
+                _c("fabric_weight_gsm", FLOAT, doc="fabric weight in g/m² (for fabrics in m)"),
+                _c("fabric_width_cm", FLOAT, doc="fabric width in cm (for fabrics in m)"),
+                _c("substances", doc="declared substances, 'CAS:concentration%; …' (SVHC check)"),
             ),
             doc="bills of materials: components of each article",
         ),
@@ -152,11 +155,39 @@ ENTITIES: dict[str, Entity] = {
                 _c("season", doc="season, e.g. FW26"),
                 _c("mass_g", FLOAT, doc="mass of one piece in grams"),
                 _c("country_of_making", doc="country where the garment is made"),
+                _c("composition", doc="fibre composition of the article (yarns, fabrics)"),
             ),
             doc="the firm's articles",
         ),
+        Entity(
+            "waste_streams",
+            (
+                _c("material", key=True, required=True, doc="the waste as the firm names it"),
+                _c("ewc_code", key=True, required=True, doc="EWC/CER code, e.g. 04 02 22"),
+                _c("quantity_kg_year", FLOAT, required=True, doc="kg produced in a year"),
+                _c("destination", required=True, doc="recovery or landfill (after mapping)"),
+            ),
+            doc="waste the firm produces (from its waste register, the MUD declaration)",
+        ),
+        Entity(
+            "certifications",
+            (
+                _c("scheme", key=True, required=True, doc="GOTS, GRS, SA8000, ISO 45001…"),
+                _c("number", key=True, required=True, doc="certificate or audit number"),
+                _c("valid_from", DATE, required=True, doc="first day of validity"),
+                _c("valid_to", DATE, required=True, doc="last day of validity"),
+                _c("grade", doc="the grade an audit gave (amfori BSCI: A–E), if any"),
+            ),
+            doc="certificates and social audits the firm holds",
+        ),
     )
 }
+
+CERTIFICATION_SCHEMES = (
+    "GOTS", "GRS", "RCS", "OCS", "OEKO-TEX", "RWS", "bluesign", "ZDHC", "FSC", "SA8000",
+    "amfori BSCI", "ISO 45001", "ISO 14001", "ISO 9001", "EMAS",
+)  # fmt: skip
+WASTE_DESTINATIONS = ("recovery", "landfill")
 
 
 # --- warehouse tables -------------------------------------------------------------------------
@@ -205,6 +236,10 @@ TABLES: dict[str, sa.Table] = {
             _v("lon", _F),
             _v("processes"),
             _v("updated_at", _TS),
+            # Harmonization (hub/harmonization): where it is, how many firms' records it merges.
+            _v("province"),
+            _v("firms", _I),
+            _v("match_rules"),
         ),
         _t(
             "supplier_links",
@@ -215,6 +250,16 @@ TABLES: dict[str, sa.Table] = {
             _v("subcontractor", _B),
             _v("sync_id"),
             _v("updated_at", _TS),
+            # The supplier as this firm lists it, and why it was resolved to `supplier_id`.
+            _v("name"),
+            _v("vat_number"),
+            _v("country"),
+            _v("municipality"),
+            _v("province"),
+            _v("local_codes"),
+            _v("source_supplier_id"),
+            _v("match_rule"),
+            _v("match_evidence"),
         ),
         _t(
             "products",
@@ -228,6 +273,10 @@ TABLES: dict[str, sa.Table] = {
             _v("country_of_making"),
             _v("sync_id"),
             _v("updated_at", _TS),
+            # Harmonization: the article's composition (yarns, fabrics), as for BOM lines.
+            _v("composition"),
+            _v("composition_text"),
+            _v("composition_detail"),
         ),
         _t(
             "bom_lines",
@@ -247,6 +296,15 @@ TABLES: dict[str, sa.Table] = {
             _v("origin_country"),
             _v("sync_id"),
             _v("updated_at", _TS),
+            # Harmonization: composition as written and per fibre, base units, how kg was found.
+            _v("composition_text"),
+            _v("composition_detail"),
+            _v("fabric_weight_gsm", _F),
+            _v("fabric_width_cm", _F),
+            _v("base_quantity", _F),
+            _v("base_unit"),
+            _v("quantity_kg_basis"),
+            _v("substances"),  # declared substances (CAS, w/w), checked by the passports
         ),
         _t(
             "order_lines",
@@ -272,6 +330,8 @@ TABLES: dict[str, sa.Table] = {
             _v("valid_from", _D),
             _v("valid_to", _D),
             _v("updated_at", _TS),
+            _v("grade"),  # an audit's grade (amfori BSCI: A–E)
+            _v("sync_id"),
         ),
         _t(
             "waste_streams",
@@ -281,6 +341,7 @@ TABLES: dict[str, sa.Table] = {
             _v("quantity_kg_year", _F),
             _v("destination"),
             _v("updated_at", _TS),
+            _v("sync_id"),
         ),
         _t(
             "quarantine",
@@ -326,6 +387,16 @@ TABLES: dict[str, sa.Table] = {
             _v("sync_id"),
             _v("loaded_at", _TS),
         ),
+        # Database and API sources: the cursor (e.g. a write date) committed with its rows.
+        _t(
+            "source_cursors",
+            _k("company_id"),
+            _k("source"),
+            _k("entity"),
+            _v("cursor"),
+            _v("sync_id"),
+            _v("updated_at", _TS),
+        ),
         _t(
             "passports",
             _k("company_id"),
@@ -335,6 +406,7 @@ TABLES: dict[str, sa.Table] = {
             _v("issued_at", _TS),
             _v("public_json"),
             _v("restricted_json"),
+            _v("content_sha256"),  # digest of the content: a new version only when it changes
         ),
         _t(
             "company_ratings",
@@ -345,6 +417,33 @@ TABLES: dict[str, sa.Table] = {
             _v("grade"),
             _v("coverage", _F),
             _v("evidence"),
+            # Ratings (hub/ratings): scored or insufficient_data, weight in the overall grade,
+            # the change since the previous rating, the improvement path, the methodology used.
+            _v("status"),
+            _v("weight", _F),
+            _v("previous_as_of", _D),
+            _v("previous_score", _F),
+            _v("change", _F),
+            _v("improvement"),
+            _v("methodology_version"),
+            _v("computed_at", _TS),
+        ),
+        # A firm's position per criterion against anonymized peers (hub/ratings/benchmark.py):
+        # percentiles and aggregates only, never another firm's id or value.
+        _t(
+            "company_benchmarks",
+            _k("company_id"),
+            _k("criterion"),
+            _k("as_of", _D),
+            _v("role"),
+            _v("score", _F),
+            _v("district_peers", _I),
+            _v("district_percentile", _F),
+            _v("district_median", _F),
+            _v("role_peers", _I),
+            _v("role_percentile", _F),
+            _v("role_median", _F),
+            _v("note"),
         ),
         _t(
             "symbiosis_matches",
@@ -354,9 +453,77 @@ TABLES: dict[str, sa.Table] = {
             _v("distance_km", _F),
             _v("quantity_kg_year", _F),
             _v("score", _F),
+            # Matchmaking (hub/symbiosis.py): the waste, the use it finds, why and how far.
+            _v("ewc_code"),
+            _v("use"),
+            _v("demand_kg_year", _F),
+            _v("compatibility", _F),
+            _v("landfill_kg_avoided", _F),
+            _v("distance_basis"),
+            _v("evidence"),
+            _v("as_of", _D),
+        ),
+        # Supply chain per product (hub/harmonization/supply_chain.py): one row per step of the
+        # chain — a process at a facility, with its tier (1 making, 2 materials, 3 yarn, 4 fibre).
+        _t(
+            "supply_chain_steps",
+            _k("company_id"),
+            _k("sku"),
+            _k("step_no", _I),
+            _v("stage"),
+            _v("process"),
+            _v("tier", _I),
+            _v("facility_kind"),
+            _v("facility_id"),
+            _v("facility_name"),
+            _v("facility_country"),
+            _v("facility_municipality"),
+            _v("lat", _F),
+            _v("lon", _F),
+            _v("distance_km", _F),
+            _v("component_code"),
+            _v("material"),
+            _v("mass_kg", _F),
+            _v("source"),
+            _v("evidence"),
+            _v("computed_at", _TS),
+        ),
+        # "Filiera corta": shares of a product's chain steps and material mass within 50/100/300 km.
+        _t(
+            "product_chain_indicators",
+            _k("company_id"),
+            _k("sku"),
+            _v("steps", _I),
+            _v("steps_located", _I),
+            _v("max_tier", _I),
+            _v("share_steps_50km", _F),
+            _v("share_steps_100km", _F),
+            _v("share_steps_300km", _F),
+            _v("mass_kg", _F),
+            _v("mass_kg_located", _F),
+            _v("share_mass_50km", _F),
+            _v("share_mass_100km", _F),
+            _v("share_mass_300km", _F),
+            _v("countries"),
+            _v("computed_at", _TS),
         ),
     )
 }
+
+# Tables whose past versions are kept (hub/harmonization/history.py): `<table>_history` has the
+# table's key plus `valid_from`, its columns, `valid_to` (empty while current) and `row_hash`.
+HISTORY_OF = ("products", "bom_lines", "supplier_links")
+
+
+def _history_table(base: sa.Table) -> sa.Table:
+    cols = [_k(c.name, c.type) for c in base.primary_key.columns]
+    cols.append(_k("valid_from", _TS))
+    cols += [_v(c.name, c.type) for c in base.columns if not c.primary_key]
+    cols += [_v("valid_to", _TS), _v("row_hash")]
+    return _t(f"{base.name}_history", *cols)
+
+
+TABLES.update({f"{n}_history": _history_table(TABLES[n]) for n in HISTORY_OF})
 
 # Which harmonized table each staged entity lands in.
 TABLE_OF_ENTITY = {
@@ -364,6 +531,8 @@ TABLE_OF_ENTITY = {
     "bom_lines": "bom_lines",
     "suppliers": "supplier_links",
     "products": "products",
+    "waste_streams": "waste_streams",
+    "certifications": "certifications",
 }
 
 

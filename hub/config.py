@@ -11,9 +11,19 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hub.canonical import CANONICAL_UNITS, ENTITIES, ROLES
+from hub.notify_config import Notifications
 from hub.yaml_lines import YamlLocator, load_yaml
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
@@ -76,6 +86,10 @@ class EntityMapping(_Model):
         {}, description="canonical column → {source value → canonical value}"
     )
     units: dict[str, str] = Field({}, description="source unit → canonical unit")
+    fibres: dict[str, str] = Field(
+        {}, description="fibre code or name as the source writes it → fibre (EU 1007/2011 "
+        "Annex I, English), e.g. {EA: elastane, PL: polyester}: resolves ambiguous codes",
+    )  # fmt: skip
     format: CsvFormat | None = Field(None, description="overrides the source's format")
     full_snapshot: bool = Field(
         False, description="each file holds the full list: a collapsing row count blocks the load"
@@ -88,7 +102,104 @@ class LocalLocation(_Model):
     path: str = Field(..., description="folder with the firm's files (relative to district.yaml)")
 
 
-Location = Annotated[LocalLocation, Field(discriminator="kind")]
+class SftpCompletion(_Model):
+    """When a file on the SFTP server is complete: the firm's ERP has finished writing it.
+
+    Files ending in `.part` or `.tmp` are never picked, whatever the rule.
+    """
+
+    kind: Literal["marker", "rename", "stable"] = Field(
+        "marker",
+        description="marker: complete once '<name><marker_suffix>' exists beside it; rename: "
+        "the ERP writes '<name>.part' or '<name>.tmp' and renames it when done; stable: size "
+        "and modification time unchanged over `stable_seconds`",
+    )
+    marker_suffix: str = Field(
+        ".ok", pattern=r"^\.[A-Za-z0-9_-]{1,16}$", description="suffix of marker files"
+    )
+    stable_seconds: float = Field(
+        30.0, gt=0, le=600, description="seconds size and mtime must stay unchanged (stable)"
+    )
+
+
+class SftpLocation(_Model):
+    """A folder on an SFTP server where the firm's ERP drops its nightly exports."""
+
+    kind: Literal["sftp"] = Field(..., description="files on an SFTP server")
+    host: str = Field(..., min_length=1, description="server name or address")
+    port: int | str = Field(
+        22, description="TCP port, or a ${ENV_VAR} reference such as ${HUB_SFTP_PORT:-2222}"
+    )
+    username: str = Field(..., min_length=1, description="account (or ${ENV_VAR} reference)")
+    private_key_file: str | None = Field(
+        None, description="the hub's private key for this server (recommended; path relative "
+        "to district.yaml or ${ENV_VAR} reference)",
+    )  # fmt: skip
+    private_key_passphrase: str | None = Field(
+        None, description="passphrase of the key: only a ${ENV_VAR} reference, never the value"
+    )
+    password: str | None = Field(
+        None, description="password when no key can be used: only a ${ENV_VAR} reference"
+    )
+    known_hosts_file: str | None = Field(
+        None, description="OpenSSH known_hosts file with the server's host key"
+    )
+    known_hosts: list[str] = Field(
+        [], description="known_hosts lines of the server ('[host]:port ssh-ed25519 AAAA…')"
+    )
+    remote_dir: str = Field(
+        ".", min_length=1, description="folder the firm drops files in (relative to the login "
+        "folder, or absolute)",
+    )  # fmt: skip
+    archive_dir: str | None = Field(
+        None, description="folder files are moved into once their rows are committed "
+        "(relative to remote_dir, or absolute); none: files are left in place",
+    )  # fmt: skip
+    completion: SftpCompletion = Field(
+        SftpCompletion(), description="when a file counts as completely written"
+    )
+    timeout_seconds: float = Field(
+        20.0, gt=0, le=600, description="connect, banner, authentication and channel timeout"
+    )
+    keepalive_seconds: int = Field(15, ge=1, le=600, description="seconds between keepalives")
+    attempts: int = Field(
+        4, ge=1, le=10, description="tries of a dropped operation before the source fails"
+    )
+    backoff_seconds: float = Field(
+        1.0, ge=0, le=60, description="base wait of the exponential backoff (with jitter)"
+    )
+    backoff_max_seconds: float = Field(30.0, ge=0, le=600, description="longest wait between tries")
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, v: int | str) -> int | str:
+        if isinstance(v, int) or (isinstance(v, str) and v.isdigit()):
+            if not 1 <= int(v) <= 65535:
+                raise ValueError(f"port {v} is not between 1 and 65535")
+            return int(v)
+        if not _ENV_REF.fullmatch(v.strip()):
+            raise ValueError("port must be a number or a ${ENV_VAR} reference")
+        return v
+
+    @field_validator("password", "private_key_passphrase")
+    @classmethod
+    def _secret_is_reference(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_REF.fullmatch(v.strip()):
+            raise ValueError("write secrets as a ${ENV_VAR} reference, never the value")
+        return v
+
+    @model_validator(mode="after")
+    def _auth_and_host_key(self) -> SftpLocation:
+        if not self.private_key_file and not self.password:
+            raise ValueError("give private_key_file (recommended) or password")
+        if not self.known_hosts_file and not self.known_hosts:
+            raise ValueError(
+                "give known_hosts_file or known_hosts: the server's host key is always verified"
+            )
+        return self
+
+
+Location = Annotated[LocalLocation | SftpLocation, Field(discriminator="kind")]
 
 
 class Source(_Model):
@@ -103,6 +214,134 @@ class Source(_Model):
     )
 
 
+# How database and API connectors write typed values as text: ISO dates, '.' decimals.
+TYPED_VALUES = CsvFormat(
+    delimiter="\t",
+    decimal=".",
+    thousands="",
+    encoding="utf-8",
+    date_format="%Y-%m-%d",
+    true_values=("true",),
+    false_values=("false",),
+)
+
+
+class DatabaseEntity(EntityMapping):
+    """How one entity is read from an ERP's database: a table (or a query) and its cursor.
+
+    Identifiers (table, columns, cursor column) are checked against the database's reflected
+    schema before anything is read; values are always bound as parameters.
+    """
+
+    files: str | None = Field(None, description="not used by database sources")
+    table: str | None = Field(
+        None, description="table or view holding the entity, optionally 'schema.table'"
+    )
+    query: str | None = Field(
+        None,
+        description="a SELECT instead of a table (read-only; its columns are the source "
+        "headers); written by the IT manager, never built from user input",
+    )
+    cursor_column: str | None = Field(
+        None,
+        description="column that grows when a row changes (e.g. a write date): only rows "
+        "with a greater value than the last committed sync are read",
+    )
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> DatabaseEntity:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of 'table' or 'query'")
+        return self
+
+
+class SqlSource(_Model):
+    """An ERP's database, read directly through SQLAlchemy in read-only transactions."""
+
+    name: str = Field(..., pattern=ID_PATTERN, description="source name, unique within the firm")
+    kind: Literal["sql"] = Field(..., description="connector kind: an ERP's database")
+    url: str = Field(
+        ...,
+        description="SQLAlchemy URL with the password as a ${ENV_VAR} reference, e.g. "
+        "'postgresql+psycopg://hub_reader:${ERP_DB_PASSWORD}@erp.local/erp'",
+    )
+    page_size: int = Field(10_000, gt=0, description="rows fetched from the database at once")
+    entities: dict[str, DatabaseEntity] = Field(..., description="entity → table or query")
+
+    @field_validator("url")
+    @classmethod
+    def _no_literal_password(cls, v: str) -> str:
+        m = re.match(r"^[^:/]+://[^:@/]*:([^@]*)@", v)
+        if m and not _ENV_REF.fullmatch(m.group(1)):
+            raise ValueError("write the password as a ${ENV_VAR} reference, never the value")
+        return v
+
+    @property
+    def format(self) -> CsvFormat:
+        """Typed values arrive as unambiguous text (see `connectors.sql`)."""
+        return TYPED_VALUES
+
+
+class TrytonEntity(EntityMapping):
+    """How one entity is mapped from the hub's Tryton reader (defaults: `hub.tryton_profile`)."""
+
+    files: str | None = Field(None, description="not used by Tryton sources")
+
+
+class TrytonSource(_Model):
+    """A Tryton ERP, read through its JSON-RPC API (a user with read access only)."""
+
+    name: str = Field(..., pattern=ID_PATTERN, description="source name, unique within the firm")
+    kind: Literal["tryton"] = Field(..., description="connector kind: a Tryton ERP's API")
+    url: str = Field(..., description="server URL, e.g. 'https://erp.example.it:8000'")
+    database: str = Field(..., description="Tryton database name")
+    user: str = Field(..., description="login of a Tryton user that can read the entities")
+    password: str = Field(
+        ..., description="the user's password: only a ${ENV_VAR} reference, never the value"
+    )
+    page_size: int = Field(500, gt=0, le=10_000, description="records per API call")
+    timeout: float = Field(30.0, gt=0, description="seconds to wait for one API call")
+    retries: int = Field(4, ge=0, le=10, description="retries of a transient error, backing off")
+    entities: dict[str, TrytonEntity] = Field(
+        None,  # type: ignore[assignment]
+        description="entity → mapping; default: the built-in Tryton profile for all entities",
+    )
+
+    @property
+    def format(self) -> CsvFormat:
+        """Typed values arrive as unambiguous text (see `connectors.sql`)."""
+        return TYPED_VALUES
+
+    @field_validator("password")
+    @classmethod
+    def _password_is_reference(cls, v: str) -> str:
+        if not _ENV_REF.fullmatch(v.strip()):
+            raise ValueError("write the password as a ${ENV_VAR} reference, never the value")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_entities(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("entities") is None:
+            from hub.tryton_profile import TRYTON_PROFILE
+
+            data = {**data, "entities": {e: dict(m) for e, m in TRYTON_PROFILE.items()}}
+        return data
+
+
+def _source_kind(v: Any) -> str:
+    return (v.get("kind") if isinstance(v, dict) else getattr(v, "kind", None)) or "csv"
+
+
+AnySource = Annotated[
+    Annotated[Source, Tag("csv")]
+    | Annotated[SqlSource, Tag("sql")]
+    | Annotated[TrytonSource, Tag("tryton")],
+    Discriminator(_source_kind),
+]
+FILE_KINDS = ("csv",)
+
+
 class Firm(_Model):
     company_id: str = Field(..., pattern=ID_PATTERN, description="stable id of the firm")
     name: str = Field(..., min_length=1)
@@ -113,7 +352,7 @@ class Firm(_Model):
     country: str = "IT"
     lat: float | None = None
     lon: float | None = None
-    sources: list[Source] = []
+    sources: list[AnySource] = []
 
     @field_validator("role")
     @classmethod
@@ -133,6 +372,12 @@ class District(_Model):
     district: DistrictInfo
     profiles: dict[str, EntityMapping] = {}
     firms: list[Firm]
+    notifications: Notifications | None = Field(
+        None, description="where failed runs and checks are sent (email, webhook); off if absent"
+    )
+    supplier_overrides: str | None = Field(
+        None, description="YAML file of manual supplier merges/splits (relative to this file)"
+    )
 
     # Set after loading: the folder relative paths are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
@@ -212,6 +457,12 @@ def _mapping_problems(entity: str, m: EntityMapping) -> list[tuple[tuple[str | i
     for col in ent.required:
         if col not in m.columns and col not in m.constants:
             out.append((("columns",), f"required column '{col}' of {entity} is not mapped"))
+    from hub.harmonization.fibres import tables as fibre_tables
+
+    for code, fibre in m.fibres.items():
+        if fibre not in fibre_tables().fibres:
+            out.append((("fibres", code), f"'{fibre}' is not a fibre of hub/harmonization/data/"
+                        "fibres.csv (EU 1007/2011 Annex I names in English, e.g. elastane)"))
     for src_unit, unit in m.units.items():
         if unit not in CANONICAL_UNITS:
             out.append(
@@ -270,7 +521,8 @@ def _located(path: Path, where: YamlLocator, data: Any, loc: tuple, msg: str) ->
     clean = tuple(
         p
         for p in loc
-        if isinstance(p, int) or not str(p).startswith(("EntityMapping", "str", "local"))
+        if isinstance(p, int)
+        or not str(p).startswith(("EntityMapping", "str", "local", "sftp", "csv", "sql", "tryton"))
     )
     line = where.line(clean)
     return f"{path}:{line}: {_describe(clean, data)}: {msg.removeprefix('Value error, ')}"

@@ -19,8 +19,13 @@ from hub import pipeline
 from hub.canonical import ENTITIES
 from hub.checks import check_results, check_specs
 from hub.config import Firm
+from hub.district_assets import DISTRICT_ASSETS, SUPPLY_CHAIN
+from hub.notify_sensors import SENSORS as NOTIFY_SENSORS
+from hub.passports.assets import PASSPORTS, build_passport_assets
 from hub.pipeline import FileReport
+from hub.ratings.assets import RATINGS, RATINGS_ASSETS
 from hub.resources import HubResource
+from hub.sensors import build_sftp_sensor
 
 # Single-run backfill policies are beta in Dagster 1.13: the warning is noise for operators.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -34,12 +39,16 @@ HARMONIZED_KEYS = {
     "bom_lines": ["bom_lines"],
     "suppliers": ["suppliers", "supplier_links"],
     "products": ["products"],
+    "waste_streams": ["waste_streams"],
+    "certifications": ["certifications"],
 }
 ENTITY_DOCS = {
     "orders": "Order lines of the firm: sales, purchases and work orders to subcontractors",
     "bom_lines": "Bills of materials of the firm's articles: fabrics, yarns, trims, labels",
     "suppliers": "The firm's suppliers and subcontractors",
     "products": "The firm's articles (styles/SKUs)",
+    "waste_streams": "Waste the firm produces, by EWC code, and where it goes",
+    "certifications": "Certificates and social audits the firm holds",
 }
 
 
@@ -51,11 +60,21 @@ def for_each_firm(
     out: dict[str, list[FileReport] | Exception] = {}
     for company_id in context.partition_keys:
         try:
-            out[company_id] = reports = step(district.firm(company_id))
-            _log_firm(context, company_id, reports)
+            out[company_id] = step(district.firm(company_id))
         except Exception as exc:  # one firm's failure must not stop the others
-            context.log.error(f"{company_id}: {type(exc).__name__}: {exc}")
             out[company_id] = exc
+    return _log_results(context, out)
+
+
+def _log_results(
+    context: dg.AssetExecutionContext, out: dict[str, list[FileReport] | Exception]
+) -> dict[str, list[FileReport] | Exception]:
+    """Log each firm's outcome; fail the step only when every firm of the run failed."""
+    for company_id, reports in out.items():
+        if isinstance(reports, Exception):
+            context.log.error(f"{company_id}: {type(reports).__name__}: {reports}")
+        else:
+            _log_firm(context, company_id, reports)
     if out and all(isinstance(v, Exception) for v in out.values()):
         raise dg.Failure(
             description="every firm of the run failed",
@@ -129,11 +148,11 @@ def _staged_asset(entity: str) -> dg.AssetsDefinition:
     def staged(context: dg.AssetExecutionContext, hub: HubResource):  # noqa: ANN202
         ws, wh = hub.workspace(context), hub.warehouse()
         try:
-            results = for_each_firm(
-                context, hub, lambda f: pipeline.validate(ws, wh, f, entity, context.run_id)
-            )
+            firms = [ws.district.firm(k) for k in context.partition_keys]
+            results = pipeline.validate(ws, wh, firms, entity, context.run_id)
         finally:
             wh.dispose()
+        _log_results(context, results)
         yield dg.MaterializeResult(metadata=_summary(results))
         yield from check_results(entity, [STAGED, entity], results, ws, hub.district())
 
@@ -186,11 +205,14 @@ ASSETS = [
     *(_raw_asset(e) for e in ENTITIES),
     *(_staged_asset(e) for e in ENTITIES),
     *(_harmonized_asset(e) for e in ENTITIES),
+    *DISTRICT_ASSETS,  # unpartitioned: supplier resolution, history, supply chain
+    *build_passport_assets(company_partitions),  # per firm, after each sync
+    *RATINGS_ASSETS,  # unpartitioned: ratings, benchmark, symbiosis, pages after each sync
 ]
 
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
-    selection=dg.AssetSelection.groups(RAW, STAGED, HARMONIZED),
+    selection=dg.AssetSelection.groups(RAW, STAGED, HARMONIZED, SUPPLY_CHAIN, PASSPORTS, RATINGS),
     partitions_def=company_partitions,
     executor_def=dg.in_process_executor,
     description="Pull every firm's sources, validate, harmonize: the nightly sync",
@@ -242,10 +264,14 @@ def firms_from_config(context: dg.SensorEvaluationContext, hub: HubResource) -> 
     return dg.SensorResult(dynamic_partitions_requests=requests)
 
 
+# A firm's sync starts when a complete new file lands on its SFTP server (hub/sensors.py).
+sftp_files = build_sftp_sensor(nightly_sync, company_partitions)
+
+
 defs = dg.Definitions(
     assets=ASSETS,
     jobs=[nightly_sync],
     schedules=[nightly],
-    sensors=[firms_from_config],
+    sensors=[firms_from_config, sftp_files, *NOTIFY_SENSORS],
     resources={"hub": HubResource()},
 )

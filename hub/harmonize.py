@@ -1,56 +1,39 @@
-"""Harmonization: valid staged rows of one firm → rows of the district's warehouse tables.
+"""Harmonization of one firm's batch: valid staged rows → rows of the district's warehouse tables.
 
-Suppliers are resolved to one district-wide id (by VAT number when valid, otherwise by name and
-municipality), so that the same supplier in many firms' lists becomes one `suppliers` row with
-one `supplier_links` row per firm.
+- bom_lines: the fibre composition normalized (`composition` = fibre → share as JSON, the text
+  as written in `composition_text`, per-fibre detail with the recycled flag in
+  `composition_detail`; `recycled_share` derived from it when the ERP gives none), quantities in
+  base units and in kg wherever derivable (`quantity_kg`, `quantity_kg_basis`), countries as
+  ISO 3166 codes, supplier codes → district supplier ids.
+- suppliers: a provisional district id per record (valid VAT number, else name@municipality),
+  placed on the gazetteer; the district step `hub.harmonization.resolution` then merges the
+  same supplier across firms (fuzzy names, manual overrides), whatever order firms loaded in.
+- products, order lines: stamped with their sync; order lines stay columnar (millions of rows).
+
+See `hub/harmonization/` for the tables and rules behind each step.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from stdnum.eu import vat as eu_vat
-from stdnum.it import iva as it_iva
 
 from hub.canonical import TEXT, TIMESTAMP
+from hub.harmonization import fibres as fibre_rules
+from hub.harmonization import places, units
+from hub.harmonization.identifiers import normalize_vat
+from hub.harmonization.suppliers import provisional_id
 
-LEGAL_FORMS = re.compile(
-    r"\b(s\.?\s?r\.?\s?l\.?s?|s\.?\s?p\.?\s?a\.?|s\.?\s?n\.?\s?c\.?|s\.?\s?a\.?\s?s\.?|"
-    r"soc\.?\s?coop\.?|di\s)\b",
-    re.IGNORECASE,
-)
-
-
-def normalize_vat(vat: str | None, country: str | None = "IT") -> str | None:
-    """A VAT number with its country prefix ('IT01234567890'), or None when not valid."""
-    if not vat:
-        return None
-    compact = re.sub(r"[\s.\-/]", "", vat).upper()
-    if compact[:2].isalpha() and eu_vat.is_valid(compact):
-        return eu_vat.compact(compact)
-    if (country or "IT").upper() == "IT" and it_iva.is_valid(compact):
-        return "IT" + it_iva.compact(compact)
-    return None
-
-
-def slug(text: str | None) -> str:
-    """Lower-case ASCII words joined by '-': 'Tintoria Secchia S.n.c.' → 'tintoria-secchia'."""
-    if not text:
-        return ""
-    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    ascii_ = LEGAL_FORMS.sub(" ", ascii_)
-    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
+__all__ = ["harmonize", "normalize_vat", "supplier_id"]
 
 
 def supplier_id(name: str | None, vat: str | None, country: str | None, municipality: str | None
                 ) -> str:  # fmt: skip
-    """The district-wide id of a supplier: its VAT number, else its name and town."""
-    return normalize_vat(vat, country) or f"{slug(name)}@{slug(municipality) or 'unknown'}"
+    """The provisional district id of a supplier: its VAT number, else its name and town."""
+    return provisional_id(name, vat, country, municipality)
 
 
 def _stamp(table: pa.Table, sync_id: str, now: datetime) -> pa.Table:
@@ -66,6 +49,7 @@ def harmonize(
     *,
     sync_id: str,
     supplier_ids: Mapping[str, str],
+    fibres: Mapping[str, str] | None = None,
 ) -> dict[str, pa.Table]:
     """Warehouse rows for one staged batch.
 
@@ -74,6 +58,7 @@ def harmonize(
         staged: valid, typed rows (canonical columns, company_id, lineage).
         sync_id: the sync the rows come from.
         supplier_ids: the firm's supplier codes → district supplier ids.
+        fibres: the source's fibre codes/names → fibre (its `fibres:` map).
 
     Returns:
         Table name → rows to upsert.
@@ -85,46 +70,129 @@ def harmonize(
     if entity == "orders":
         return {"order_lines": _stamp(body, sync_id, now)}
     if entity == "products":
+        body = _set(body, "country_of_making", _countries(body.column("country_of_making")))
+        body = _compositions(body, fibres or {})
         return {"products": _stamp(body, sync_id, now)}
     if entity == "bom_lines":
-        codes = body.column("supplier_code").to_pylist()
-        ids = pa.array([supplier_ids.get(c) if c else None for c in codes], TEXT)
-        qty, unit = body.column("quantity"), body.column("unit")
-        kg = pc.if_else(
-            pc.equal(unit, "kg"), qty, pc.if_else(pc.equal(unit, "g"), pc.divide(qty, 1000.0),
-                                                  pa.scalar(None, pa.float64()))
-        )  # fmt: skip
-        body = body.drop_columns(["supplier_code"])
-        body = body.append_column("supplier_id", ids).append_column("quantity_kg", kg)
-        return {"bom_lines": _stamp(body, sync_id, now)}
+        return {"bom_lines": _stamp(_bom_lines(body, supplier_ids, fibres or {}), sync_id, now)}
+    if entity == "waste_streams":  # EWC codes written one way: "04 02 22" (hazardous: "*")
+        body = _set(body, "ewc_code", _per_distinct(body.column("ewc_code").combine_chunks(),
+                                                    _ewc_code))  # fmt: skip
+        return {"waste_streams": _stamp(body, sync_id, now)}
+    if entity == "certifications":  # the holder is the firm whose source lists it
+        body = body.rename_columns(["holder_id" if c == "company_id" else c
+                                    for c in body.column_names])  # fmt: skip
+        return {"certifications": _stamp(body, sync_id, now)}
     raise ValueError(f"no harmonization for entity '{entity}'")
+
+
+def _ewc_code(code: str | None) -> str | None:
+    """'040222' or '04 02 22' → '04 02 22'; the hazardous mark '*' kept at the end."""
+    if code is None:
+        return None
+    digits, star = code.replace(" ", ""), "*" if code.endswith("*") else ""
+    digits = digits.rstrip("*")
+    return f"{digits[0:2]} {digits[2:4]} {digits[4:6]}{star}" if len(digits) == 6 else code
+
+
+def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, values)
+
+
+def _countries(col: pa.ChunkedArray) -> pa.Array:
+    """ISO 3166-1 alpha-2 per distinct value; a value not recognized is kept as written."""
+    col = col.combine_chunks()
+    distinct = pc.unique(col)
+    codes = pa.array([places.normalize_country(v) or v for v in distinct.to_pylist()], TEXT)
+    return pc.take(codes, pc.index_in(col, value_set=distinct))
+
+
+def _per_distinct(col: pa.Array, fn) -> pa.Array:  # noqa: ANN001
+    distinct = pc.unique(col)
+    mapped = pa.array([fn(v) for v in distinct.to_pylist()], TEXT)
+    return pc.take(mapped, pc.index_in(col, value_set=distinct))
+
+
+def _parsed(text: str | None, fibres: Mapping[str, str]) -> fibre_rules.Composition | None:
+    return fibre_rules.parse(text, fibres) if text else None
+
+
+def _compositions(body: pa.Table, fibres: Mapping[str, str]) -> pa.Table:
+    """`composition` normalized (fibre → share JSON), with `composition_text` as written and
+    `composition_detail` ([{fibre, share, recycled}]); rows that do not parse never get here."""
+    text = body.column("composition").combine_chunks()
+    comp = _per_distinct(text, lambda v: (c := _parsed(v, fibres)) and c.ok and c.to_json() or None)
+    detail = _per_distinct(
+        text, lambda v: (c := _parsed(v, fibres)) and c.ok and c.detail_json() or None
+    )
+    body = _set(body, "composition", comp)
+    return body.append_column("composition_text", text).append_column("composition_detail", detail)
+
+
+def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[str, str]
+               ) -> pa.Table:  # fmt: skip
+    codes = body.column("supplier_code").to_pylist()
+    ids = pa.array([supplier_ids.get(c) if c else None for c in codes], TEXT)
+    text = body.column("composition").combine_chunks()
+    recycled = _per_distinct(
+        text, lambda v: (c := _parsed(v, fibres)) and c.ok and str(c.recycled_share()) or None
+    )
+    recycled_share = pc.coalesce(body.column("recycled_share"), pc.cast(recycled, pa.float64()))
+    qty, unit = body.column("quantity").combine_chunks(), body.column("unit").combine_chunks()
+    base_qty, base_unit = units.to_base(qty, unit)
+    gsm = units.gsm_column(
+        body.column("fabric_weight_gsm").combine_chunks(),
+        body.column("component_name").combine_chunks(),
+    )
+    kg, basis = units.quantity_kg(qty, unit, gsm, body.column("fabric_width_cm").combine_chunks())
+    body = _compositions(body, fibres)
+    body = _set(body, "recycled_share", recycled_share)
+    body = _set(body, "fabric_weight_gsm", gsm)
+    body = _set(body, "origin_country", _countries(body.column("origin_country")))
+    body = body.drop_columns(["supplier_code"])
+    extra = {
+        "supplier_id": ids, "quantity_kg": kg, "base_quantity": base_qty,
+        "base_unit": base_unit, "quantity_kg_basis": basis,
+    }  # fmt: skip
+    for name, values in extra.items():
+        body = body.append_column(name, values)
+    return body
 
 
 def _suppliers(staged: pa.Table, sync_id: str, now: datetime) -> dict[str, pa.Table]:
     rows = staged.to_pylist()
     suppliers: dict[str, dict] = {}
-    links = []
+    links: dict[tuple[str, str], dict] = {}
     for r in rows:
-        sid = supplier_id(r["name"], r["vat_number"], r["country"], r["municipality"])
+        country = places.normalize_country(r["country"]) or r["country"] or "IT"
+        sid = supplier_id(r["name"], r["vat_number"], country, r["municipality"])
+        place = places.locate(r["municipality"], r["province"], country)
         s = suppliers.setdefault(sid, {
             "supplier_id": sid, "name": r["name"], "vat_number": normalize_vat(r["vat_number"],
-                                                                               r["country"]),
-            "country": r["country"] or "IT", "municipality": r["municipality"],
+                                                                               country),
+            "country": country, "municipality": place.municipality if place else r["municipality"],
+            "province": place.province if place else r["province"],
+            "lat": place.lat if place else None, "lon": place.lon if place else None,
             "processes": set(), "updated_at": now,
         })  # fmt: skip
         if r["process"]:
             s["processes"].add(r["process"])
-        links.append({
+        link = links.get((r["company_id"], sid))
+        if link is not None:  # two local codes of one firm name the same supplier: one link
+            link["local_codes"] = ",".join(sorted({*link["local_codes"].split(","),
+                                                   r["local_code"]}))  # fmt: skip
+            continue
+        links[(r["company_id"], sid)] = {
             "company_id": r["company_id"], "supplier_id": sid, "local_code": r["local_code"],
             "process": r["process"], "subcontractor": r["subcontractor"], "sync_id": sync_id,
-            "updated_at": now,
-        })  # fmt: skip
+            "updated_at": now, "name": r["name"], "vat_number": r["vat_number"],
+            "country": country, "municipality": r["municipality"], "province": r["province"],
+            "local_codes": r["local_code"], "source_supplier_id": sid,
+            "match_rule": "pending", "match_evidence": "resolved by the district step",
+        }  # fmt: skip
     for s in suppliers.values():
         s["processes"] = ",".join(sorted(s["processes"])) or None
-    # Two local codes of one firm may name the same supplier: keep one link, the first code.
-    unique_links = list({(lk["company_id"], lk["supplier_id"]): lk for lk in reversed(links)}
-                        .values())[::-1]  # fmt: skip
     return {
         "suppliers": pa.Table.from_pylist(list(suppliers.values())),
-        "supplier_links": pa.Table.from_pylist(unique_links),
+        "supplier_links": pa.Table.from_pylist(list(links.values())),
     }

@@ -58,6 +58,11 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def extract_path(folder: Path, sync_id: str) -> Path:
+    """The CSV extract of one firm's sync of a source and entity, in the firm's folder."""
+    return folder / f"{sync_id.replace(':', '_')}.csv"
+
+
 def write_extract(path: Path, table: pa.Table) -> Path:
     """The full quarantine extract of a sync, for the operator and the firm (CSV, UTF-8 BOM)."""
     path.parent.mkdir(parents=True, exist_ok=True)

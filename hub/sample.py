@@ -8,6 +8,10 @@ repeated header, a supplier missing from the supplier list…) are seeded at kno
 in `sample/faults.json`: the ground truth the quarantine tests check. Everything else is clean
 and consistent, so that the seeded rows are the only ones the hub should reject.
 
+A seventh firm, a printing subcontractor, drops its exports on an SFTP server with `.ok` markers
+(`SFTP_ARCHETYPE`); it is added to the hand-shaped sample only (`sftp=`), since a benchmark
+district needs no SSH server.
+
 The same code writes the small committed sample and districts of any size for benchmarks: beyond
 six firms the archetypes are cycled (`moda-carpi-0007`…), and order lines are built column-wise
 with numpy and written in chunks, so that millions of lines take seconds and little memory.
@@ -17,6 +21,7 @@ floats (the streams Python and numpy keep stable across versions), seeds are der
 seed and the firm, and nothing depends on the clock.
 
     python -m hub.sample OUT_DIR [--firms N] [--orders-per-firm N] [--seed S] [--no-faults]
+                                 [--sftp | --no-sftp]
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ FAULT_RULES: dict[str, str] = {
     "bad_number": "parse.number",
     "bad_date": "parse.date",
     "vat_invalid": "suppliers.vat_valid",
+    "composition_sum": "bom_lines.composition_valid",
 }
 # The canonical column whose cell a fault spoils; structural faults add a whole line instead.
 _FAULT_FIELD: dict[str, str] = {
@@ -68,6 +74,7 @@ _FAULT_FIELD: dict[str, str] = {
     "bad_number": "quantity",
     "bad_date": "order_date",
     "vat_invalid": "vat_number",
+    "composition_sum": "composition",
 }
 
 # --- places -----------------------------------------------------------------------------------
@@ -291,6 +298,9 @@ SUPPLIES: dict[str, tuple[str, str, str, float]] = {
     "POMICE": ("Pietra pomice 2-4 cm", "kg", "chemicals", 0.35),
     "H2O2-35": ("Acqua ossigenata 35%", "l", "chemicals", 0.8),
     "SAC-PE": ("Sacchi in polietilene", "pcs", "packaging", 0.06),
+    "INK-PIG": ("Inchiostro pigmentato CMYK", "l", "chemicals", 38.0),
+    "INK-SUB": ("Inchiostro a sublimazione", "l", "chemicals", 42.0),
+    "CARTA-TR": ("Carta transfer per sublimazione", "m", "packaging", 0.35),
 }
 # What dye houses and laundries sell: code → (name, unit, quantity range, € per unit).
 SERVICES: dict[str, tuple[str, str, tuple[float, float], float]] = {
@@ -305,6 +315,9 @@ SERVICES: dict[str, tuple[str, str, tuple[float, float], float]] = {
     "LAV-CAND": ("Candeggio capi", "pcs", (50, 700), 0.8),
     "LAV-TINTO": ("Tintura in capo", "pcs", (30, 500), 2.4),
     "STIRO": ("Stiro e piegatura", "pcs", (50, 1200), 0.55),
+    "ST-DIG": ("Stampa digitale su capo", "pcs", (50, 800), 1.9),
+    "ST-SUB": ("Stampa a sublimazione su tessuto", "m", (40, 900), 3.2),
+    "ST-SERIG": ("Serigrafia su capo", "pcs", (100, 1500), 0.85),
 }
 
 # Suppliers outside the sample's firms: key → (name, municipality, province, process).
@@ -418,6 +431,7 @@ class Table:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    fibres: dict[str, str] = field(default_factory=dict)  # the firm's ambiguous fibre codes
     full_snapshot: bool = False
     style: Style | None = None  # overrides the source's format for this file kind
     profile: str | None = None  # a mapping shared by firms on the same ERP, written once
@@ -448,6 +462,8 @@ class Table:
             m["values"] = values
         if self.units:
             m["units"] = self.units
+        if self.fibres:
+            m["fibres"] = self.fibres
         if self.constants:
             m["constants"] = self.constants
         if self.style is not None:
@@ -529,6 +545,7 @@ class Archetype:
     supplies: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     faults: tuple[FaultSpec, ...] = ()
+    delivery: str = "local"  # "sftp": exports dropped on an SFTP server, with `.ok` markers
 
 
 # Two firms on the same TeamSystem-style ERP export articles and suppliers alike: one mapping.
@@ -577,6 +594,11 @@ ARCHETYPES: tuple[Archetype, ...] = (
                 values={"component_kind": {"TES": "fabric", "FIL": "yarn", "ACC": "trim",
                                            "ETI": "label", "IMB": "packaging"}},
                 units=_BRAND_UNITS, full_snapshot=True,
+                # Its people write PL and EA, which code tables read differently: say which.
+                fibres={"PL": "polyester", "EA": "elastane"},
+                # Its fabrics are bought 150 cm wide: with the g/m² of a fabric's name, metres
+                # of fabric become kg.
+                constants={"fabric_width_cm": "150"},
             ),
             "suppliers": TS_SUPPLIERS,
             "orders": Table(
@@ -679,6 +701,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
             FaultSpec("orders", "unknown_unit", 0.40, value="CT"),
             FaultSpec("orders", "repeated_header", 0.50, file=1),
             FaultSpec("products", "gtin_check_digit", 0.60),
+            FaultSpec("bom_lines", "composition_sum", 0.50, value="80% Cotone 10% Elastan"),
         ),
     ),
     Archetype(
@@ -847,7 +870,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
             "products": Table(
                 ("prodotti.csv",), "prodotti.csv",
                 (("Cod. filato", "sku"), ("Descrizione", "name"),
-                 ("Composizione", "~composition"), ("Titolo", "~count"), ("Colore", "~colour"),
+                 ("Composizione", "composition"), ("Titolo", "~count"), ("Colore", "~colour"),
                  ("Peso rocca (g)", "mass_g"), ("Paese", "country_of_making")),
                 constants={"category": "filato"}, full_snapshot=True,
             ),
@@ -874,6 +897,146 @@ ARCHETYPES: tuple[Archetype, ...] = (
 )
 # fmt: on
 _ARCHETYPE = {a.key: a for a in ARCHETYPES}
+
+# A seventh firm, in the hand-shaped sample only (larger districts cycle the six above): a small
+# printing subcontractor whose ERP cannot be reached from outside. It drops its nightly exports
+# on an SFTP server and writes `<file>.ok` once a file is complete. `make demo` serves them from
+# a local sshd (scripts/sftp-demo.sh); the tests from one they start.
+# fmt: off
+SFTP_ARCHETYPE = Archetype(
+    key="stamperia-soliera", name="Stamperia Digitale Soliera S.r.l.", word="Stamperia",
+    legal="S.r.l.", role="subcontractor", municipality="Soliera", process="printing",
+    erp="a cloud ERP behind the firm's firewall: nightly exports dropped on an SFTP server, "
+        "each with a '.ok' marker; UTF-8, ';', decimal comma, dd/mm/yyyy",
+    source="sftp-notturno",
+    style=Style(";", ",", "", "utf-8", "%d/%m/%Y", "\n", "S", "N"),
+    tables={
+        "suppliers": Table(
+            ("fornitori.csv",), "fornitori.csv",
+            (("Codice", "local_code"), ("Ragione sociale", "name"),
+             ("Partita IVA", "vat_number"), ("Comune", "municipality"),
+             ("Provincia", "province"), ("Nazione", "country"), ("Categoria", "process"),
+             ("Terzista", "subcontractor")),
+            values={"process": {"INCHIOSTRI": "chemicals", "CARTA": "packaging",
+                                "TRASPORTI": "logistics"}},
+            full_snapshot=True,
+        ),
+        "orders": Table(
+            ("lavori_20261120.csv", "lavori_20261121.csv"), "lavori_*.csv",
+            (("Nr. lavoro", "order_id"), ("Riga", "line_no"), ("Tipo", "direction"),
+             ("Data", "order_date"), ("Articolo", "sku"), ("Descrizione", "~description"),
+             ("Quantità", "quantity"), ("UM", "unit"), ("Cliente/Fornitore", "counterparty"),
+             ("Consegna", "delivery_date"), ("Prezzo €", "unit_price")),
+            units={"PZ": "pcs", "MT": "m", "KG": "kg", "LT": "l"},
+        ),
+    },
+    orders=OrderPlan(
+        lines=(60, 18), days=(("2026-06-03", "2026-11-19"), ("2026-11-20", "2026-11-20")),
+        order_id="ST{:05d}", first_no=1501, max_lines=3,
+        flows=(Flow("CL", "work_order", 0.8, "customers", "services"),
+               Flow("AC", "purchase", 0.2, "suppliers")),
+        customers=("CL{:03d}", 12),
+    ),
+    suppliers=("colorificio", "cartotecnica", "trasporti"),
+    supplier_code=("F{:04d}", 200),
+    supplies=("INK-PIG", "INK-SUB", "CARTA-TR"),
+    services=("ST-DIG", "ST-SUB", "ST-SERIG"),
+    delivery="sftp",
+)
+# fmt: on
+# How the sample's SFTP source reaches the demo server: every setting can be overridden from
+# the environment (the tests point them at the sshd they start).
+SFTP_LOCATION: dict[str, Any] = {
+    "kind": "sftp",
+    "host": "127.0.0.1",
+    "port": "${HUB_SFTP_PORT:-2222}",
+    "username": "${HUB_SFTP_USER:-hub}",
+    "private_key_file": "${HUB_SFTP_KEY:-data/sftp-demo/client_ed25519}",
+    "known_hosts_file": "${HUB_SFTP_KNOWN_HOSTS:-data/sftp-demo/known_hosts}",
+    "remote_dir": "sample/{company_id}",
+    "archive_dir": "archivio",
+    "completion": {"kind": "marker", "marker_suffix": ".ok"},
+}
+
+# --- waste registers and certificates ---------------------------------------------------------
+
+# What some firms export besides their ERP tables: the waste register (registro di carico e
+# scarico, summed per year as in the MUD declaration) and the list of certificates and social
+# audits. The streams and certificates differ on purpose, so that the firms' ratings differ for
+# reasons a reader can see: waste sent to landfill or recovered, a valid or an expired
+# certificate, an amfori BSCI grade. A firm without these files has no such data (the laundry):
+# its rating says "insufficient data" rather than a made-up score. The files of the six
+# archetypes are added after their ERP tables, so that every other file stays as it was.
+# fmt: off
+_DESTINATIONS_IT = {"R3": "recovery", "R13": "recovery", "D1": "landfill", "D15": "landfill"}
+_SCHEMES_IT = {"SA8000": "SA8000", "BSCI": "amfori BSCI", "ISO 14001": "ISO 14001",
+               "ISO 45001": "ISO 45001", "OEKO-TEX STANDARD 100": "OEKO-TEX", "GOTS": "GOTS",
+               "GRS": "GRS", "ZDHC": "ZDHC"}
+RIFIUTI = Table(
+    ("rifiuti.csv",), "rifiuti.csv",
+    (("Descrizione rifiuto", "material"), ("Codice CER", "ewc_code"),
+     ("Kg anno", "quantity_kg_year"), ("Destinazione", "destination")),
+    values={"destination": _DESTINATIONS_IT}, full_snapshot=True,
+)
+CERTIFICAZIONI = Table(
+    ("certificazioni.csv",), "certificazioni.csv",
+    (("Certificazione", "scheme"), ("Numero", "number"), ("Valido dal", "valid_from"),
+     ("Valido al", "valid_to"), ("Giudizio audit", "grade")),
+    values={"scheme": _SCHEMES_IT}, full_snapshot=True,
+)
+REGISTERS: dict[str, dict[str, Table]] = {
+    "moda-carpi": {"waste_streams": RIFIUTI, "certifications": CERTIFICAZIONI},
+    "maglificio-fossoli": {"waste_streams": RIFIUTI, "certifications": CERTIFICAZIONI},
+    "confezioni-reno": {"waste_streams": Table(
+        ("waste.csv",), "waste.csv",
+        (("Waste", "material"), ("EWC", "ewc_code"), ("Kg/year", "quantity_kg_year"),
+         ("Destination", "destination")),
+        values={"destination": {"RECOVERY": "recovery", "LANDFILL": "landfill"}},
+        full_snapshot=True,
+    )},
+    "tintoria-secchia": {"waste_streams": RIFIUTI, "certifications": CERTIFICAZIONI},
+    "filatura-tresinaro": {"waste_streams": RIFIUTI, "certifications": CERTIFICAZIONI},
+}
+# firm → (material, EWC code as the firm writes it, kg a year, destination code)
+WASTE: dict[str, tuple[tuple[str, str, float, str], ...]] = {
+    "moda-carpi": (("Imballaggi in carta e cartone", "15 01 01", 2400, "R13"),
+                   ("Ritagli di tessuto di cotone (campionario)", "04 02 21", 380, "R13")),
+    "maglificio-fossoli": (("Ritagli e cimose di maglia in lana", "040222", 5200, "D1"),
+                           ("Imballaggi in cartone", "150101", 900, "R13")),
+    "confezioni-reno": (("Cotton fabric scraps", "04 02 21", 8600, "LANDFILL"),
+                        ("Cardboard packaging", "15 01 01", 1800, "RECOVERY")),
+    "tintoria-secchia": (("Fanghi di depurazione", "04 02 20", 42000, "D1"),
+                         ("Cascami di filato di cotone", "04 02 21", 1500, "D15"),
+                         ("Imballaggi in carta e cartone", "15 01 01", 1100, "R13")),
+    "filatura-tresinaro": (("Cascami di filatura del cotone", "04 02 21", 6400, "R3"),
+                           ("Imballaggi in carta e cartone", "15 01 01", 1200, "R13")),
+}
+# firm → (scheme as the firm writes it, number, valid from, valid to, audit grade)
+CERTIFICATES: dict[str, tuple[tuple[str, str, str, str, str], ...]] = {
+    "moda-carpi": (("SA8000", "SA-IT-2291", "2024-03-01", "2027-02-28", ""),
+                   ("BSCI", "BSCI-448812", "2025-05-12", "2027-05-11", "B"),
+                   ("ISO 14001", "IT-14001-7781", "2024-01-15", "2027-01-14", "")),
+    "maglificio-fossoli": (("BSCI", "BSCI-391204", "2025-02-01", "2027-01-31", "C"),
+                           ("ISO 45001", "IT-45001-2210", "2022-07-01", "2025-06-30", ""),
+                           ("OEKO-TEX STANDARD 100", "21.HIT.44512", "2025-09-01", "2027-08-31",
+                            "")),
+    "tintoria-secchia": (("ZDHC", "ZDHC-L3-0571", "2025-04-01", "2027-03-31", ""),
+                         ("OEKO-TEX STANDARD 100", "19.HIT.80231", "2025-01-10", "2027-01-09",
+                          ""),
+                         ("ISO 14001", "IT-14001-5120", "2024-06-01", "2027-05-31", "")),
+    "filatura-tresinaro": (("GOTS", "CU-1029384", "2025-03-01", "2027-02-28", ""),
+                           ("GRS", "CU-1029384-GRS", "2025-03-01", "2027-02-28", ""),
+                           ("OEKO-TEX STANDARD 100", "18.HIT.10077", "2025-06-15", "2027-06-14",
+                            ""),
+                           ("ISO 45001", "IT-45001-0934", "2024-09-01", "2027-08-31", "")),
+}
+# fmt: on
+
+
+def _tables(arch: Archetype) -> dict[str, Table]:
+    """The files a firm exports: its ERP tables, then its waste register and certificates."""
+    return {**arch.tables, **REGISTERS.get(arch.key, {})}
+
 
 # --- identifiers ------------------------------------------------------------------------------
 
@@ -1517,6 +1680,7 @@ def _product_rows(firm: Firm, md: MasterData, table: Table, style: Style) -> lis
             "country_of_making": p.made_in,
             "~quality": p.quality,
             "~composition": p.composition,
+            "composition": p.composition,
             "~count": p.count,
             "~colour": p.colour,
         }
@@ -1573,7 +1737,28 @@ def _supplier_rows(firm: Firm, md: MasterData, table: Table, style: Style) -> li
     return rows
 
 
-_MASTER_ROWS = {"products": _product_rows, "bom_lines": _bom_rows, "suppliers": _supplier_rows}
+def _waste_rows(firm: Firm, md: MasterData, table: Table, style: Style) -> list[list[str]]:
+    rows = []
+    for material, ewc, kg, destination in WASTE[firm.arch.key]:
+        cells = {"material": material, "ewc_code": ewc, "quantity_kg_year": style.number(kg, 0),
+                 "destination": destination}  # fmt: skip
+        rows.append([cells[f] for _, f in table.columns])
+    return rows
+
+
+def _certificate_rows(firm: Firm, md: MasterData, table: Table, style: Style
+                      ) -> list[list[str]]:  # fmt: skip
+    rows = []
+    for scheme, number, start, end, grade in CERTIFICATES[firm.arch.key]:
+        cells = {"scheme": scheme, "number": number, "grade": grade,
+                 "valid_from": date.fromisoformat(start).strftime(style.date_format),
+                 "valid_to": date.fromisoformat(end).strftime(style.date_format)}  # fmt: skip
+        rows.append([cells[f] for _, f in table.columns])
+    return rows
+
+
+_MASTER_ROWS = {"products": _product_rows, "bom_lines": _bom_rows, "suppliers": _supplier_rows,
+                "waste_streams": _waste_rows, "certifications": _certificate_rows}  # fmt: skip
 
 
 def _write_firm(
@@ -1587,7 +1772,7 @@ def _write_firm(
     md = _master_data(firm, seed)
     records: list[dict[str, Any]] = []
     specs = list(arch.faults) if faults else []
-    for entity, table in arch.tables.items():
+    for entity, table in _tables(arch).items():
         style = table.style or arch.style
         mine = [s for s in specs if s.entity == entity]
         if entity != "orders":
@@ -1626,6 +1811,10 @@ def _write_firm(
                 placed,
                 totals,
             )
+    if arch.delivery == "sftp":  # the firm marks each complete file with an empty `.ok`
+        for table in arch.tables.values():
+            for fname in table.files:
+                (out_dir / "sample" / firm.company_id / f"{fname}.ok").write_bytes(b"")
     return records
 
 
@@ -1692,7 +1881,7 @@ def _firm_yaml(firm: Firm, seed: int) -> dict[str, Any]:
         lat, lon = firm.arch.lat_lon
     entities = {
         entity: table.profile or table.mapping(arch.orders if entity == "orders" else None)
-        for entity, table in arch.tables.items()
+        for entity, table in _tables(arch).items()
     }
     return {
         "company_id": firm.company_id,
@@ -1708,12 +1897,38 @@ def _firm_yaml(firm: Firm, seed: int) -> dict[str, Any]:
             {
                 "name": arch.source,
                 "kind": "csv",
-                "location": {"kind": "local", "path": f"sample/{firm.company_id}"},
+                "location": _location(firm),
                 "format": arch.style.format_block(),
                 "entities": entities,
             }
         ],
     }
+
+
+def _location(firm: Firm) -> dict[str, Any]:
+    if firm.arch.delivery == "sftp":
+        return {
+            k: v.format(company_id=firm.company_id) if k == "remote_dir" else v
+            for k, v in SFTP_LOCATION.items()
+        }
+    return {"kind": "local", "path": f"sample/{firm.company_id}"}
+
+
+SUPPLIER_OVERRIDES = """\
+# Manual supplier resolution (README, "Harmonization"). The hub merges the same supplier listed by
+# several firms by VAT number, then by name and municipality (exact, then fuzzy); each merge is
+# explained in supplier_links.match_rule / match_evidence. Correct it here, with records written
+# as company_id/local_code:
+#
+# same:        # records that are one supplier (e.g. a VAT number missing from one list)
+#   - members: [moda-carpi/F00128, confezioni-reno/V1001]
+#     supplier_id: IT16950570362      # optional: the id of the merged supplier
+#     note: the same weaver
+# different:   # pairs never to merge (similar names, same town, different firms)
+#   - [moda-carpi/F00150, maglificio-fossoli/FOR0020]
+same: []
+different: []
+"""
 
 
 def _district_yaml(firms: list[Firm], seed: int) -> str:
@@ -1735,6 +1950,10 @@ def _district_yaml(firms: list[Firm], seed: int) -> str:
                 }
             }
         )
+    )
+    parts.append(
+        "\n# Manual supplier merges and splits, read when suppliers are resolved across firms.\n"
+        + _dump({"supplier_overrides": "sample/supplier_overrides.yaml"})
     )
     if profiles:
         sharing = sorted({c for ids in users.values() for c in ids[:2]})
@@ -1772,6 +1991,7 @@ def write_sample_district(
     n_firms: int = len(ARCHETYPES),
     orders_per_firm: int | None = None,
     faults: bool = True,
+    sftp: bool | None = None,
 ) -> Path:
     """Write a sample district: `district.yaml` and the firms' files under `sample/`.
 
@@ -1781,6 +2001,8 @@ def write_sample_district(
         n_firms: firms; beyond six the archetypes are cycled with ids suffixed `-0007`…
         orders_per_firm: order lines per firm (default: the hand-shaped sample's few hundred).
         faults: seed the faults listed in `sample/faults.json` (else the list is empty).
+        sftp: add the firm that delivers over SFTP (`stamperia-soliera`); default: only in
+            the hand-shaped sample of six firms (a benchmark district needs no SSH server).
 
     Returns:
         The path of district.yaml.
@@ -1791,12 +2013,18 @@ def write_sample_district(
         raise ValueError("orders_per_firm must not be negative")
     out_dir = Path(out_dir)
     firms = _firms(n_firms)
+    if sftp if sftp is not None else n_firms == len(ARCHETYPES):
+        arch = SFTP_ARCHETYPE
+        firms.append(Firm(n_firms + 1, arch, arch.key, arch.name, arch.municipality))
     records: list[dict[str, Any]] = []
     for firm in firms:
         records += _write_firm(out_dir, firm, seed, orders_per_firm, faults)
     (out_dir / "sample").mkdir(parents=True, exist_ok=True)
     (out_dir / "sample" / "faults.json").write_text(
         json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (out_dir / "sample" / "supplier_overrides.yaml").write_text(
+        SUPPLIER_OVERRIDES, encoding="utf-8", newline="\n"
     )
     path = out_dir / "district.yaml"
     path.write_text(_district_yaml(firms, seed), encoding="utf-8", newline="\n")
@@ -1822,6 +2050,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-faults", action="store_true", help="write clean files only")
+    parser.add_argument(
+        "--sftp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the firm that delivers over SFTP (default: with the six hand-shaped firms)",
+    )
     args = parser.parse_args(argv)
     path = write_sample_district(
         args.out_dir,
@@ -1829,6 +2063,7 @@ def main(argv: list[str] | None = None) -> int:
         n_firms=args.firms,
         orders_per_firm=args.orders_per_firm,
         faults=not args.no_faults,
+        sftp=args.sftp,
     )
     n = len(read_faults(args.out_dir))
     sys.stdout.write(f"wrote {path} and {args.out_dir / 'sample'} ({n} seeded faults)\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from hub.passports.refresh import summary_lines
 from hub.runner import SyncResult
 from hub.workspace import data_dir
 
@@ -29,9 +30,12 @@ def print_summary(result: SyncResult) -> None:
                        f"{(r['message'] or '')[:200]}")  # fmt: skip
     if result.failed_checks:
         click.echo("\nFailed checks: " + ", ".join(sorted(set(result.failed_checks))))
+    if passports := summary_lines(data_dir()):
+        click.echo("\nProduct passports:\n" + "\n".join(passports))
     click.echo(
         f"\nWhere to look next:\n"
         f"  make ui                      the Dagster UI: asset graph, this run, failed checks\n"
+        f"  {data_dir()}/passports-site/index.html  the product passports' pages\n"
         f"  {data_dir()}/quarantine/      rejected rows per firm, with file, line, rule, reason\n"
         f"  {data_dir()}/warehouse.duckdb the harmonized tables (duckdb CLI or any SQL client)"
     )

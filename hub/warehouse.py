@@ -447,9 +447,16 @@ def _upsert_sqlite(conn: Connection, table: sa.Table, data: pa.Table) -> None:
 
 def _upsert_postgresql(conn: Connection, table: sa.Table, data: pa.Table) -> None:
     prep = conn.dialect.identifier_preparer
+    names = ", ".join(prep.quote(c) for c in data.column_names)
+    if _no_stored_keys(conn, table, data):
+        # Nothing to update (a firm's first load, a new sync's quarantine): COPY straight in,
+        # half the work of going through a staging table. A concurrent load of the same keys
+        # fails on the primary key rather than being merged.
+        _copy_csv(conn, f"COPY {prep.format_table(table)} ({names}) FROM STDIN WITH (FORMAT csv)",
+                  data)  # fmt: skip
+        return
     staging_name = f"_hub_upsert_{uuid.uuid4().hex}"
     staging = prep.quote(staging_name)
-    names = ", ".join(prep.quote(c) for c in data.column_names)
     # Same column types as the target; dropped at commit even if this load fails midway.
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
@@ -458,6 +465,25 @@ def _upsert_postgresql(conn: Connection, table: sa.Table, data: pa.Table) -> Non
     _copy_csv(conn, f"COPY {staging} ({names}) FROM STDIN WITH (FORMAT csv)", data)
     conn.exec_driver_sql(_insert_select_sql(conn.dialect, table, data.column_names, staging_name))
     conn.exec_driver_sql(f"DROP TABLE {staging}")
+
+
+# Distinct leading-key values probed before a direct COPY; beyond, the staging path is used.
+_MAX_PROBED_KEYS = 1_000
+
+
+def _no_stored_keys(conn: Connection, table: sa.Table, data: pa.Table) -> bool:
+    """True when no stored row shares the leading key value of any row of `data` (one probe
+    of the primary key index), so that every row is an insert; and the table is not under
+    row-level security (PostgreSQL refuses COPY FROM there: see `hub.tenancy`)."""
+    rls = sa.text("SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass(:t)")
+    if conn.execute(rls, {"t": conn.dialect.identifier_preparer.format_table(table)}).scalar():
+        return False
+    lead = canonical.key_columns(table.name)[0]
+    values = pc.unique(data[lead])
+    if len(values) > _MAX_PROBED_KEYS:
+        return False
+    probe = sa.select(sa.literal(1)).where(table.c[lead].in_(values.to_pylist())).limit(1)
+    return conn.execute(probe).first() is None
 
 
 def _copy_csv(conn: Connection, copy_sql: str, data: pa.Table) -> None:

@@ -3,6 +3,10 @@
 # `make test` calls this; on a machine without root or apt it says what is missing and goes on.
 set -euo pipefail
 PACKAGES=(
+  chromium  # headless browser for the passport pages and UI tests (never a downloaded one)
+  postgresql-15  # the production warehouse and Dagster storage (initdb/pg_ctl in tests)
+  openssh-server  # a real sshd on loopback for the SFTP tests and `make demo`
+  openssh-client  # ssh-keygen / ssh-keyscan for test and demo keys
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -62,6 +62,9 @@ def bom(n: int = 3, **columns: list) -> pd.DataFrame:
         "recycled_share": [0.3] * n,
         "certifications": ["GOTS"] * n,
         "origin_country": ["IT"] * n,
+        "fabric_weight_gsm": [180.0] * n,
+        "fabric_width_cm": [150.0] * n,
+        "substances": [None] * n,
         "_file": ["bom.csv"] * n,
         "_line": list(range(2, n + 2)),
     }
@@ -97,6 +100,7 @@ def products(n: int = 3, **columns: list) -> pd.DataFrame:
         "season": ["FW26"] * n,
         "mass_g": [180.0] * n,
         "country_of_making": ["IT"] * n,
+        "composition": ["100% cotone"] * n,
         "_file": ["products.csv"] * n,
         "_line": list(range(2, n + 2)),
     }

@@ -44,13 +44,20 @@ def _cells(line: str, fmt: CsvFormat) -> list[str]:
 
 def _sources(d: District):
     """(firm, source, entity, mapping, format, files) in the order the checks need them."""
-    order = ["suppliers", "products", "bom_lines", "orders"]
+    order = ["suppliers", "products", "bom_lines", "orders", "waste_streams", "certifications"]
     for firm in d.firms:
         for src in firm.sources:
             for entity in sorted(src.entities, key=order.index):
                 m = d.mapping(src, entity)
-                files = sorted(d.resolve_path(src.location.path).glob(m.files))
+                files = sorted(_folder(d, firm, src).glob(m.files))
                 yield firm, src, entity, m, m.format or src.format, files
+
+
+def _folder(d: District, firm, src) -> Path:  # noqa: ANN001
+    """The local folder of a source; an SFTP firm's files are generated under sample/<firm>."""
+    if src.location.kind == "sftp":
+        return d.base_dir / "sample" / firm.company_id
+    return d.resolve_path(src.location.path)
 
 
 def _number(text: str, fmt: CsvFormat) -> float:
@@ -129,6 +136,9 @@ def _row_rule(ent, rec: dict, m, fmt: CsvFormat, supplier_codes: set[str]) -> st
         return "suppliers.vat_valid"
     if ent.name == "bom_lines" and rec["supplier_code"] not in supplier_codes:
         return "bom_lines.supplier_known"
+    shares = [float(n) for n in re.findall(r"\d+", rec.get("composition") or "")]
+    if ent.name in ("bom_lines", "products") and shares and sum(shares) != 100:
+        return f"{ent.name}.composition_valid"
     return None
 
 
@@ -154,13 +164,18 @@ def test_committed_config_loads_and_every_mapping_finds_its_files() -> None:
         "tintoria-secchia",
         "lavanderia-novese",
         "filatura-tresinaro",
+        "stamperia-soliera",  # delivers over SFTP
     ]
     assert {f.role for f in d.firms} == {"brand", "manufacturer", "subcontractor", "supplier"}
     assert all(iva.is_valid(f.vat_number) for f in d.firms)
     assert d.profiles, "at least one mapping shared by two firms"
-    for _firm, src, _entity, _m, _fmt, files in _sources(d):
-        assert not Path(src.location.path).is_absolute()
-        assert files, f"{src.location.path}: no file for a mapping"
+    for firm, src, _entity, _m, _fmt, files in _sources(d):
+        if src.location.kind == "sftp":
+            assert src.location.remote_dir == f"sample/{firm.company_id}"
+            assert all(Path(f"{p}.ok").is_file() for p in files), "each file has its marker"
+        else:
+            assert not Path(src.location.path).is_absolute()
+        assert files, f"{firm.company_id}/{src.name}: no file for a mapping"
 
 
 def test_every_fault_is_at_its_file_and_line() -> None:
@@ -173,7 +188,7 @@ def test_every_fault_is_at_its_file_and_line() -> None:
         m = d.mapping(src, f["entity"])
         fmt = m.format or src.format
         path = ROOT / f["file"]
-        assert path.match(m.files) and path.parent == d.resolve_path(src.location.path)
+        assert path.match(m.files) and path.parent == _folder(d, firm, src)
         lines = _lines(path, fmt)
         header, cells = _cells(lines[0], fmt), _cells(lines[f["line"] - 1], fmt)
         assert cells[header.index(f["column"])] == f["value"], f

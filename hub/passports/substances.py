@@ -1,0 +1,110 @@
+"""Substances of concern: components' declared substances checked against the SVHC list.
+
+A BOM line may declare substances in `bom_lines.substances`, as JSON
+(`[{"cas": "117-81-7", "concentration": 0.0015}]`, concentration as a w/w fraction) or as text
+(`117-81-7:0.15%; 80-05-7:0.02%`). A Candidate-List substance above 0.1 % w/w of the component
+is flagged (REACH Article 33). The list shipped (`data/svhc.csv`) is partial: see its SOURCE.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SVHC_FILE = Path(__file__).resolve().parent / "data" / "svhc.csv"
+THRESHOLD = 0.001  # 0.1 % w/w
+CAS = re.compile(r"^\d{2,7}-\d{2}-\d$")
+
+
+class SubstanceError(ValueError):
+    """A substance declaration that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Svhc:
+    substance: str
+    cas: tuple[str, ...]
+    ec: tuple[str, ...]
+    reason: str
+    date_added: str
+    source: str
+
+
+@lru_cache(maxsize=1)
+def svhc_list() -> dict[str, Svhc]:
+    """The Candidate List shipped with the hub, by CAS number."""
+    out: dict[str, Svhc] = {}
+    with SVHC_FILE.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            entry = Svhc(
+                row["substance"], tuple(filter(None, row["cas"].split("|"))),
+                tuple(filter(None, row["ec"].split("|"))), row["reason"], row["date_added"],
+                row["source"],
+            )  # fmt: skip
+            for cas in entry.cas:
+                out[cas] = entry
+    return out
+
+
+def cas_valid(cas: str) -> bool:
+    """CAS number format and check digit."""
+    if not CAS.match(cas):
+        return False
+    digits = cas.replace("-", "")
+    body, check = digits[:-1], int(digits[-1])
+    return sum(int(d) * (i + 1) for i, d in enumerate(reversed(body))) % 10 == check
+
+
+def parse_substances(raw: str | None) -> list[dict]:
+    """Declared substances as [{cas, concentration (w/w fraction or None)}]."""
+    if raw is None or not str(raw).strip():
+        return []
+    text = str(raw).strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SubstanceError(f"substances {text!r} is not valid JSON: {exc}") from exc
+        pairs = [(str(i.get("cas", "")), i.get("concentration")) for i in items]
+    else:
+        pairs = []
+        for part in re.split(r"[;\n]", text):
+            if not part.strip():
+                continue
+            cas, _, conc = part.partition(":")
+            conc = conc.strip()
+            value: float | None = None
+            if conc:
+                try:
+                    value = float(conc.rstrip("%").replace(",", "."))
+                except ValueError as exc:
+                    raise SubstanceError(f"concentration {conc!r} is not a number") from exc
+                value = value / 100 if conc.endswith("%") else value
+            pairs.append((cas.strip(), value))
+    out = []
+    for cas, conc in pairs:
+        if not cas_valid(cas):
+            raise SubstanceError(f"{cas!r} is not a valid CAS number")
+        out.append({"cas": cas, "concentration": None if conc is None else float(conc)})
+    return out
+
+
+def check(component: str, declared: list[dict]) -> list[dict]:
+    """Each declared substance with its SVHC status; `above_threshold` when > 0.1 % w/w."""
+    svhc = svhc_list()
+    out = []
+    for d in declared:
+        entry = svhc.get(d["cas"])
+        conc = d["concentration"]
+        out.append({
+            "component": component, "cas": d["cas"], "concentration": conc,
+            "svhc": entry is not None,
+            "substance": entry.substance if entry else None,
+            "reason": entry.reason if entry else None,
+            "above_threshold": bool(entry and (conc is None or conc > THRESHOLD)),
+        })  # fmt: skip
+    return out

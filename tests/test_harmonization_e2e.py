@@ -1,0 +1,183 @@
+"""The whole sample district harmonized: compositions, kg, suppliers merged, supply-chain tiers.
+
+Expected values are derived from the sample's files (through the independent reader of
+tests/test_sample.py), not from the hub's own output.
+"""
+
+import json
+from contextlib import ExitStack
+
+import pytest
+from stdnum.it import iva
+
+from tests.conftest import ROOT, new_district
+from tests.test_sample import _violations
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    with ExitStack() as stack:
+        district = new_district(tmp_path_factory.mktemp("harmonized") / "d", stack)
+        district.sync()  # success also depends on later layers (passports, ratings): not asserted
+        yield district
+
+
+@pytest.fixture(scope="module")
+def sample_rows():
+    return _violations(ROOT / "district.yaml")[1]
+
+
+def test_every_composition_is_normalized_and_keeps_its_text(synced, sample_rows):
+    rows = synced.sql("select company_id, composition, composition_text, composition_detail "
+                      "from bom_lines where composition_text is not null")  # fmt: skip
+    written = sum(1 for (c, e), recs in sample_rows.items() if e == "bom_lines"
+                  for r in recs if r["composition"] and not r["_rule"])  # fmt: skip
+    assert len(rows) == written > 0
+    for r in rows:
+        shares = json.loads(r["composition"])
+        assert abs(sum(shares.values()) - 100) <= 0.5, r
+        detail = json.loads(r["composition_detail"])
+        assert {d["fibre"] for d in detail} == set(shares)
+    fibres = {f for r in rows for f in json.loads(r["composition"])}
+    assert fibres == {"cotton", "elastane", "polyester", "viscose", "polyamide", "wool",
+                      "cashmere", "flax"}  # fmt: skip
+    # moda-carpi writes PL and EA: its fibres map says polyester and elastane.
+    pl = synced.sql("select composition from bom_lines where composition_text = '100% PL'")
+    assert pl and {r["composition"] for r in pl} == {'{"polyester": 100.0}'}
+    # The spinning mill's articles (yarns) carry their composition too.
+    yarns = synced.sql("select composition, composition_text from products "
+                       "where company_id = 'filatura-tresinaro'")  # fmt: skip
+    assert yarns and all(r["composition_text"] for r in yarns)
+    assert all(sum(json.loads(r["composition"]).values()) == 100 for r in yarns)
+
+
+def test_the_composition_fault_is_quarantined_with_its_sum(synced):
+    q = synced.sql("select rule, reason from quarantine where rule like '%composition%'")
+    assert [r["rule"] for r in q] == ["bom_lines.composition_valid"]
+    assert "add up to 90%" in q[0]["reason"]
+
+
+def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced):
+    rows = synced.sql("select unit, quantity, quantity_kg, quantity_kg_basis, fabric_weight_gsm, "
+                      "fabric_width_cm from bom_lines")  # fmt: skip
+    for r in rows:
+        if r["unit"] in ("kg", "g"):
+            assert r["quantity_kg"] == pytest.approx(r["quantity"] / (1 if r["unit"] == "kg"
+                                                                      else 1000))  # fmt: skip
+        elif r["unit"] == "m" and r["fabric_weight_gsm"] and r["fabric_width_cm"]:
+            expected = r["quantity"] * r["fabric_width_cm"] / 100 * r["fabric_weight_gsm"] / 1000
+            assert r["quantity_kg"] == pytest.approx(expected)
+            assert r["quantity_kg_basis"] == "length × width × g/m²"
+        else:
+            assert r["quantity_kg"] is None and r["quantity_kg_basis"] is None
+    by_metre = [r for r in rows if r["quantity_kg_basis"] == "length × width × g/m²"]
+    assert by_metre, "moda-carpi's fabrics with g/m² in their names and 150 cm width"
+
+
+def test_suppliers_merge_by_vat_across_firms_with_the_rule_of_each_merge(synced, sample_rows):
+    vats = {}
+    for (company, entity), recs in sample_rows.items():
+        if entity == "suppliers":
+            for r in recs:
+                if not r["_rule"]:
+                    vats.setdefault("IT" + iva.compact(r["vat_number"]), set()).add(company)
+    suppliers = {r["supplier_id"]: r for r in synced.sql("select * from suppliers")}
+    assert set(suppliers) == set(vats)
+    for sid, firms in vats.items():
+        assert suppliers[sid]["firms"] == len(firms)
+        assert suppliers[sid]["lat"] is not None, sid  # every sample town is in the gazetteer
+    links = synced.sql("select supplier_id, match_rule, match_evidence from supplier_links")
+    for link in links:
+        shared = len(vats[link["supplier_id"]]) > 1
+        assert link["match_rule"] == ("vat" if shared else "single"), link
+        assert link["match_evidence"]
+
+
+def test_every_firm_is_placed(synced):
+    assert all(r["lat"] and r["lon"] for r in synced.sql("select lat, lon from companies"))
+
+
+def test_each_product_has_a_chain_with_tiers_and_distances(synced):
+    products = synced.sql("select company_id, sku from products")
+    steps = synced.sql("select * from supply_chain_steps")
+    by_product = {}
+    for s in steps:
+        by_product.setdefault((s["company_id"], s["sku"]), []).append(s)
+    assert set(by_product) == {(p["company_id"], p["sku"]) for p in products}
+    for key, chain in by_product.items():
+        tiers = {s["tier"] for s in chain}
+        assert 1 in tiers, key  # somebody makes it
+        assert [s["step_no"] for s in chain] == list(range(1, len(chain) + 1))
+        for s in chain:
+            if s["stage"] == "fibre":
+                assert s["tier"] == 4 and s["distance_km"] is None
+            elif s["lat"] is not None:
+                assert s["distance_km"] is not None and s["distance_km"] >= 0
+    yarn = synced.sql("select distinct tier from supply_chain_steps where stage = 'yarn'")
+    fabric = synced.sql("select distinct tier from supply_chain_steps where stage = 'fabric'")
+    assert yarn == [{"tier": 3}] and fabric == [{"tier": 2}]
+    # The brand sends garments to district subcontractors: work-order steps, close by.
+    work = synced.sql("select * from supply_chain_steps where source = 'order_lines.work_order' "
+                      "and company_id = 'moda-carpi'")  # fmt: skip
+    assert work and all(s["tier"] == 1 and s["distance_km"] < 100 for s in work)
+    assert {"sewing", "dyeing", "printing"} <= {s["process"] for s in work}
+    # The knitwear maker sends its yarns to the dye house: a tier-2 step of each product that
+    # uses them, at Tintoria Secchia in Correggio.
+    dyed = synced.sql("select * from supply_chain_steps where company_id = 'maglificio-fossoli' "
+                      "and process = 'dyeing'")  # fmt: skip
+    assert dyed and all(s["tier"] == 2 and s["component_code"] for s in dyed)
+    assert {s["facility_name"] for s in dyed} == {"Tintoria Secchia S.r.l."}
+
+
+def test_filiera_corta_indicators(synced):
+    rows = synced.sql("select * from product_chain_indicators")
+    assert len(rows) == synced.sql("select count(*) n from products")[0]["n"]
+    for r in rows:
+        assert 0 <= r["share_steps_50km"] <= r["share_steps_100km"] <= r["share_steps_300km"] <= 1
+        assert r["steps_located"] <= r["steps"]
+        if r["share_mass_50km"] is not None:
+            assert 0 <= r["share_mass_50km"] <= r["share_mass_100km"] <= r["share_mass_300km"] <= 1
+    assert any(r["mass_kg"] for r in rows)
+
+
+def test_history_has_one_open_version_per_current_row(synced):
+    for table in ("products", "bom_lines", "supplier_links"):
+        n = synced.sql(f"select count(*) n from {table}")[0]["n"]
+        h = synced.sql(f"select count(*) n from {table}_history where valid_to is null")[0]["n"]
+        assert n == h > 0, table
+
+
+def test_resolution_does_not_depend_on_the_order_firms_are_loaded(synced, make_district):
+    other = make_district()
+    firms = [r["company_id"] for r in synced.sql("select company_id from companies")]
+    for company_id in reversed(firms):
+        other.sync([company_id])
+    q = ("select company_id, supplier_id, local_code, match_rule from supplier_links "
+         "order by 1, 2")  # fmt: skip
+    assert other.sql(q) == synced.sql(q)
+    q = "select supplier_id, name, firms, processes from suppliers order by 1"
+    assert other.sql(q) == synced.sql(q)
+    q = "select company_id, sku, step_no, tier, facility_id from supply_chain_steps order by 1,2,3"
+    assert other.sql(q) == synced.sql(q)
+
+
+def test_a_manual_override_merges_two_suppliers_and_says_so(make_district):
+    district = make_district()
+    overrides = district.root / "sample" / "supplier_overrides.yaml"
+    overrides.write_text(
+        "same:\n  - members: [moda-carpi/F00128, moda-carpi/F00137]\n"
+        "    supplier_id: tessiture-riunite\n    note: one group, two plants\n",
+        encoding="utf-8",
+    )
+    district.sync(["moda-carpi"])
+    links = district.sql("select supplier_id, local_code, local_codes, match_rule, "
+                         "match_evidence from supplier_links where company_id = 'moda-carpi' "
+                         "and supplier_id = 'tessiture-riunite'")  # fmt: skip
+    assert len(links) == 1  # one firm × one supplier, both codes kept
+    assert links[0]["local_codes"] == "F00128,F00137"
+    assert links[0]["match_rule"] == "manual"
+    assert "one group, two plants" in links[0]["match_evidence"]
+    bom = district.sql("select count(*) n from bom_lines where supplier_id = 'tessiture-riunite'")
+    assert bom[0]["n"] > 0  # BOM lines of either code point at the merged supplier
