@@ -337,8 +337,9 @@ def load(ws: Workspace, wh: Warehouse, firm: Firm, entity: str, run_id: str) -> 
         fibres = ws.district.mapping(
             next(s for s in firm.sources if s.name == rep.source), entity
         ).fibres  # the source's own fibre codes (ambiguous abbreviations)
+        # A file whose every row is quarantined still commits its quarantine and ledger entry.
         tables = harmonize(entity, valid, sync_id=sync_id, supplier_ids=supplier_ids,
-                           fibres=fibres)  # fmt: skip
+                           fibres=fibres) if valid.num_rows else {}  # fmt: skip
         with wh.transaction() as conn:
             for name, rows in tables.items():
                 wh.upsert(conn, name, rows)

@@ -206,3 +206,22 @@ def test_one_firm_can_be_synced_alone(make_district):
     assert {r["company_id"] for r in result.syncs.to_pylist()} == {"confezioni-reno"}
     firms = district.sql("select distinct company_id from order_lines")
     assert firms == [{"company_id": "confezioni-reno"}]
+
+
+def test_a_file_whose_every_row_fails_is_quarantined_whole(make_district):
+    district = make_district()
+    path = district.file("lavanderia-novese", "fornitori.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    vat = lines[0].split(";").index("P. IVA")
+    bad = [lines[0]] + [";".join(c if i != vat else "IT123" for i, c in enumerate(r.split(";")))
+                        for r in lines[1:]]  # fmt: skip
+    path.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    result = district.sync(["lavanderia-novese"])
+    row = next(r for r in result.syncs.to_pylist() if r["entity"] == "suppliers")
+    assert (row["status"], row["rows_loaded"]) == ("ok", 0)
+    assert row["rows_quarantined"] == len(lines) - 1
+    rules = district.sql(
+        "select distinct rule from quarantine where company_id = 'lavanderia-novese' "
+        "and entity = 'suppliers'"
+    )
+    assert rules == [{"rule": "suppliers.vat_valid"}]

@@ -93,6 +93,8 @@ def build(wh: Warehouse, now: datetime | None = None) -> tuple[pd.DataFrame, pd.
         ],
         ignore_index=True,
     )
+    # A district (or run) without BOMs or work orders yields frames without columns.
+    steps = steps.reindex(columns=list(dict.fromkeys([*steps.columns, *STEP_COLUMNS, "order"])))
     steps = pd.concat([steps, _making_steps(products, companies, steps)], ignore_index=True)
     steps = steps.merge(products[["company_id", "sku"]], on=["company_id", "sku"])  # known only
     steps = _distances(steps, companies)
@@ -202,7 +204,7 @@ def _making_steps(products: pd.DataFrame, companies: pd.DataFrame, steps: pd.Dat
         role != "brand" or (c, s) not in made_outside
         for c, s, role in zip(own["company_id"], own["sku"], own["role"], strict=True)
     ]
-    own = own[keep]
+    own = own[np.asarray(keep, dtype=bool)]  # a plain empty list would select no columns
     return pd.DataFrame({
         "company_id": own["company_id"], "sku": own["sku"], "stage": "cutting/sewing",
         "process": "making", "tier": 1, "order": 6, "facility_kind": "company",
