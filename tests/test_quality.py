@@ -108,7 +108,37 @@ def products(n: int = 3, **columns: list) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-BUILDERS = {"orders": orders, "bom_lines": bom, "suppliers": suppliers, "products": products}
+def waste_streams(n: int = 3, **columns: list) -> pd.DataFrame:
+    data = {
+        "company_id": ["acme"] * n,
+        "material": [f"scraps {i}" for i in range(n)],
+        "ewc_code": ["04 02 21"] * n,
+        "quantity_kg_year": [1200.0] * n,
+        "destination": ["recovery"] * n,
+        "_file": ["rifiuti.csv"] * n,
+        "_line": list(range(2, n + 2)),
+    }
+    data.update(columns)
+    return pd.DataFrame(data)
+
+
+def certifications(n: int = 3, **columns: list) -> pd.DataFrame:
+    data = {
+        "company_id": ["acme"] * n,
+        "scheme": ["SA8000"] * n,
+        "number": [f"SA-{i}" for i in range(n)],
+        "valid_from": [dt.date(2025, 1, 1)] * n,
+        "valid_to": [dt.date(2027, 1, 1)] * n,
+        "grade": ["B"] * n,
+        "_file": ["certificazioni.csv"] * n,
+        "_line": list(range(2, n + 2)),
+    }
+    data.update(columns)
+    return pd.DataFrame(data)
+
+
+BUILDERS = {"orders": orders, "bom_lines": bom, "suppliers": suppliers, "products": products,
+            "waste_streams": waste_streams, "certifications": certifications}  # fmt: skip
 PARAMS = {"bom_lines": {"known_supplier_codes": ["S1", "S2"]}}
 
 
@@ -498,6 +528,8 @@ def test_arrow_staged_batch(entity: str, arrow_types: bool) -> None:
         "bom_lines": ("recycled_share", [0.1, 2.0, None], 1),
         "suppliers": ("vat_number", [None, "IT123", "00743110157"], 1),
         "products": ("gtin", ["8,05E+12", None, "96385074"], 0),
+        "waste_streams": ("ewc_code", ["04 02 21", "4 2 21", "040221"], 1),
+        "certifications": ("grade", [None, "Z", "A"], 1),
     }[entity]
     bad = staged(entity, BUILDERS[entity](**{column: values}), arrow_types)
     report = quality.validate(entity, bad, PARAMS.get(entity))
@@ -654,3 +686,20 @@ def test_no_progress_bars_and_cached_context(capfd: pytest.CaptureFixture[str]) 
     out, err = capfd.readouterr()
     assert out == "" and err == "", (out, err)
     assert elapsed < 2.0  # ~0.1–0.3 s when warm; generous for loaded CI machines
+
+
+def test_waste_and_certificate_rules() -> None:
+    report = quality.validate("waste_streams", waste_streams(
+        ewc_code=["040221", "04 02 2", "04 02 20*"], quantity_kg_year=[1.0, 2.0, 0.0],
+        destination=["recovery", "landfill", "incinerator"]))  # fmt: skip
+    assert rows(report, "waste_streams.ewc_code_format") == [1]
+    assert rows(report, "waste_streams.quantity_positive") == [2]
+    assert rows(report, "waste_streams.destination_known") == [2]
+    report = quality.validate("certifications", certifications(
+        scheme=["SA8000", "SA 8000", "amfori BSCI"], grade=[None, None, "F"],
+        valid_to=[dt.date(2024, 1, 1), dt.date(2027, 1, 1), dt.date(2027, 1, 1)]))  # fmt: skip
+    assert rows(report, "certifications.valid_period") == [0]
+    assert rows(report, "certifications.scheme_known") == [1]
+    assert rows(report, "certifications.grade_known") == [2]
+    reason = issues(report, "certifications.valid_period")[0].reason
+    assert "valid_to 2024-01-01 is before valid_from 2025-01-01" in reason
