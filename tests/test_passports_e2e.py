@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, District, new_district
 
 pytestmark = pytest.mark.integration
 
 SCHEMA = ROOT.parent / "shared/reference/untp/untp-dpp-schema.json"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

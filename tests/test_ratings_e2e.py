@@ -17,17 +17,12 @@ import pytest
 
 from hub.ratings.store import refresh_ratings
 from hub.warehouse import Warehouse
-from tests.conftest import ROOT, new_district
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import new_district
 
 pytestmark = pytest.mark.integration
 
 AS_OF = "2026-11-23"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 # The sample firms' overall grades on AS_OF, and why (see README "Ratings").
 EXPECTED = {
     "moda-carpi": "C",  # SA8000 and BSCI B, waste all recovered; no chemical certificate

@@ -24,16 +24,11 @@ import pytest
 
 from hub.resources import HubResource
 from hub.runner import run_sync
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 # A faulty order line of the sample (see sample/faults.json): the UI must show it.
 FAULTS = json.loads((ROOT / "sample" / "faults.json").read_text())
 
