@@ -103,15 +103,23 @@ def _from_text(text: str) -> dict[str, float]:
     return shares
 
 
-def recycled_share(raw: str | None) -> float | None:
-    """Recycled share (0–1) of a normalized composition `[{fibre, share, recycled}]` (issue 5's
-    `composition_detail`); None when the text does not say."""
+def _detail_items(raw: str | None) -> list[dict] | None:
+    """The items of a normalized composition `[{fibre, share, recycled}]`, or None."""
     try:
         items = json.loads(str(raw))
     except (json.JSONDecodeError, TypeError):
         return None
     if not isinstance(items, list) or not all(isinstance(i, dict) and "recycled" in i
                                               for i in items):  # fmt: skip
+        return None
+    return items
+
+
+def recycled_share(raw: str | None) -> float | None:
+    """Recycled share (0–1) of a normalized composition `[{fibre, share, recycled}]` (issue 5's
+    `composition_detail`); None when the text does not say."""
+    items = _detail_items(raw)
+    if items is None:
         return None
     total = sum(float(i.get("share") or 0) for i in items)
     recycled = sum(float(i.get("share") or 0) for i in items if i["recycled"])
@@ -120,12 +128,8 @@ def recycled_share(raw: str | None) -> float | None:
 
 def recycled_by_fibre(raw: str | None) -> dict[str, float] | None:
     """Fibre → recycled fraction of that fibre, from `[{fibre, share, recycled}]`; else None."""
-    try:
-        items = json.loads(str(raw))
-    except (json.JSONDecodeError, TypeError):
-        return None
-    if not isinstance(items, list) or not all(isinstance(i, dict) and "recycled" in i
-                                              for i in items):  # fmt: skip
+    items = _detail_items(raw)
+    if items is None:
         return None
     total: dict[str, float] = {}
     recycled: dict[str, float] = {}
