@@ -84,13 +84,18 @@ def _log_results(
 
 
 def _log_firm(context: dg.AssetExecutionContext, company_id: str, reports: list[FileReport]):
+    # Each log line is an event written to Dagster's storage: one line for the firm's good
+    # files, one per file that needs the operator's eye.
+    lines = []
     for r in reports:
         line = (f"{company_id}/{r.source}/{r.file}: {r.status}, {r.rows_read} rows read, "
                 f"{r.rows_valid} valid, {r.rows_quarantined} quarantined")  # fmt: skip
         if r.status == pipeline.OK:
-            context.log.info(line)
+            lines.append(line)
         else:
             context.log.warning(f"{line} — {r.message}")
+    if lines:
+        context.log.info("\n".join(lines))
 
 
 def _summary(results: dict[str, list[FileReport] | Exception]) -> dict[str, object]:

@@ -86,7 +86,9 @@ def resolve_quarantine(
             q.c.sync_id != sync_id,
             q.c.resolved_at.is_(None),
         )
-    ).mappings()
+    ).mappings().all()
+    if not open_rows:  # the usual night: nothing to resolve, no keys to compute
+        return 0
     again = set(quarantined_lines)
     headers = key_headers(entity, mapping)
     keys = valid_keys(entity, valid) if headers else set()

@@ -74,8 +74,7 @@ def load_facts(wh: Warehouse, domain: str, company_id: str) -> list[ProductFacts
     products = _rows(wh, "products", company_id=company_id)
     bom = _rows(wh, "bom_lines", company_id=company_id)
     links = _rows(wh, "supplier_links", company_id=company_id)
-    orders = [r for r in _rows(wh, "order_lines", company_id=company_id)
-              if r["direction"] == "work_order"]  # fmt: skip
+    orders = _rows(wh, "order_lines", company_id=company_id, direction="work_order")
     steps = _optional_rows(wh, "supply_chain_steps", company_id=company_id)
     ids = {r["supplier_id"] for r in links} | {r["supplier_id"] for r in bom if r["supplier_id"]}
     suppliers = {r["supplier_id"]: r for r in _rows(wh, "suppliers") if r["supplier_id"] in ids}
@@ -90,15 +89,23 @@ def load_facts(wh: Warehouse, domain: str, company_id: str) -> list[ProductFacts
         sid = holder if holder in ids else supplier_of_vat.get(vat_of.get(holder))
         if holder == company_id or sid:
             certs.append(r | {"supplier_id": company_id if holder == company_id else sid})
-    out = []
-    for p in products:
-        sku = p["sku"]
-        out.append(ProductFacts(
+    by_sku = {name: _by_sku(rows) for name, rows in (("bom", bom), ("orders", orders),
+                                                      ("steps", steps))}  # fmt: skip
+    return [
+        ProductFacts(
             domain=domain, company=company, product=p,
-            bom=[r for r in bom if r["sku"] == sku], suppliers=suppliers, links=links,
-            work_orders=[r for r in orders if r["sku"] == sku],
-            chain_steps=[r for r in steps if r.get("sku") == sku], certificates=certs,
-        ))  # fmt: skip
+            bom=by_sku["bom"].get(p["sku"], []), suppliers=suppliers, links=links,
+            work_orders=by_sku["orders"].get(p["sku"], []),
+            chain_steps=by_sku["steps"].get(p["sku"], []), certificates=certs,
+        )  # fmt: skip
+        for p in products
+    ]
+
+
+def _by_sku(rows: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.get("sku"), []).append(r)
     return out
 
 
