@@ -297,7 +297,8 @@ def _making(run: _Run) -> None:
     s.kwh = COMPLEXITIES[complexity] * MAKING_KWH_PER_MINUTE
     s.ecs = s.kwh * run.elec(s.zone)
     if q.fading:
-        m = s.output_kg
+        # Ecobalyse fades the making step's output before dead stock: mass / (1 − waste)
+        m = q.mass / (1 - _making_waste(run))
         s.kwh += m * f.elec_kwh(F.FADING)
         s.ecs += m * f.ecs(F.FADING) + m * f.elec_kwh(F.FADING) * run.elec(s.zone)
         s.ecs += m * f.heat_mj(F.FADING) * f.ecs(s.zone.heat_process)
@@ -336,14 +337,13 @@ def _road_share(road: float, sea: float) -> float:
     return 0.0
 
 
-def split_transport(road: float, sea: float, air: float, air_share: float,
-                    sea_truck: float = 0, air_truck: float = 0) -> dict[str, float]:  # fmt: skip
+def split_transport(road: float, sea: float, air: float, air_share: float) -> dict[str, float]:
     """Kilometres by road, sea and air of one leg: air takes `air_share`, the rest is split
-    between road and sea by distance; the trucking to port or airport (`sea_truck`,
-    `air_truck`, in the newer distance data) counts as road."""
+    between road and sea by distance. The trucking to port or airport that the distance data
+    list (`byTruck`) is not counted, as in Ecobalyse's own results (verified against them)."""
     rs = _road_share(road, sea)
     return {
-        "road": (1 - air_share) * (rs * road + (1 - rs) * sea_truck) + air_share * air_truck,
+        "road": (1 - air_share) * rs * road,
         "sea": (1 - air_share) * (1 - rs) * sea,
         "air": air_share * air,
     }
@@ -361,7 +361,7 @@ def _leg(run: _Run, a: str, b: str, kg: float, air_share: float) -> tuple[dict, 
         raise ValueError(f"no distance between zones {a} and {b} in the Ecobalyse data")
     sea, air = d.get("sea") or {}, d.get("air") or {}
     km = split_transport(d.get("road") or 0, sea.get("byBoat") or 0, air.get("byPlane") or 0,
-                         air_share, sea.get("byTruck") or 0, air.get("byTruck") or 0)  # fmt: skip
+                         air_share)  # fmt: skip
     f = run.f
     ecs = kg / 1000 * (km["road"] * f.ecs(F.ROAD_TRANSPORT) + km["sea"] * f.ecs(F.SEA_TRANSPORT)
                        + km["air"] * f.ecs(F.AIR_TRANSPORT))  # fmt: skip
@@ -387,25 +387,29 @@ def _air_share(run: _Run, durability: float) -> float:
 
 
 def _transports(run: _Run, durability: float) -> None:
-    st, order = run.stages, list(STAGES)
-    mat = st["material"]
-    for m in run.q.materials:
-        if m.share == 0:
+    """Each enabled step carries its output to the next enabled step (Ecobalyse skips disabled
+    steps); making ships the finished garment to France, by air for the air share."""
+    st = run.stages
+    chain = [st[s] for s in STAGES[:6] if st[s].enabled]  # material … distribution
+    for i, s in enumerate(chain):
+        if s.label == "distribution":
+            ecs = run.q.mass / 1000 * DISTRIBUTION_ROAD_KM * run.f.ecs(F.ROAD_TRANSPORT)
+            _add_leg(s, {"road": DISTRIBUTION_ROAD_KM, "sea": 0, "air": 0}, ecs)
             continue
-        origin = m.zone or run.f.materials[m.id]["defaultCountry"]
-        if m.zone is None:
-            run.note(f"material {run.f.materials[m.id]['name']}: origin not given — Ecobalyse's "
-                     f"default {origin}")  # fmt: skip
-        _add_leg(mat, *_leg(run, origin, st["spinning"].zone.code, m.share * mat.output_kg, 0))
-    for label in ("spinning", "fabric", "ennobling"):
-        nxt = st[order[order.index(label) + 1]]
-        _add_leg(st[label], *_leg(run, st[label].zone.code, nxt.zone.code, st[label].output_kg, 0))
-    making = st["making"]
-    air = _air_share(run, durability)
-    _add_leg(making, *_leg(run, making.zone.code, "FR", run.q.mass, air))
-    dist = st["distribution"]
-    _add_leg(dist, {"road": DISTRIBUTION_ROAD_KM, "sea": 0, "air": 0},
-             run.q.mass / 1000 * DISTRIBUTION_ROAD_KM * run.f.ecs(F.ROAD_TRANSPORT))  # fmt: skip
+        nxt = chain[i + 1].zone.code if i + 1 < len(chain) else "FR"
+        if s.label == "material":
+            for m in run.q.materials:
+                if m.share == 0:
+                    continue
+                origin = m.zone or run.f.materials[m.id]["defaultCountry"]
+                if m.zone is None:
+                    run.note(f"material {run.f.materials[m.id]['name']}: origin not given — "
+                             f"Ecobalyse's default {origin}")  # fmt: skip
+                _add_leg(s, *_leg(run, origin, nxt, m.share * s.output_kg, 0))
+        elif s.label == "making":
+            _add_leg(s, *_leg(run, s.zone.code, nxt, run.q.mass, _air_share(run, durability)))
+        else:
+            _add_leg(s, *_leg(run, s.zone.code, nxt, s.output_kg, 0))
 
 
 def references_index(refs: int) -> float:
