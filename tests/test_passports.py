@@ -15,7 +15,15 @@ from hub.passports.composition import CompositionError, parse_composition
 from hub.passports.facts import ProductFacts, derive
 from hub.passports.refresh import refresh, summary_lines
 from hub.passports.site import write_site
-from hub.passports.substances import SubstanceError, cas_valid, check, parse_substances
+from hub.passports.substances import (
+    SVHC_FILE,
+    SubstanceError,
+    cas_valid,
+    check,
+    ec_valid,
+    parse_substances,
+    svhc_list,
+)
 from hub.passports.untp import build_views, gtin14, product_uri
 from hub.warehouse import Warehouse
 
@@ -184,6 +192,57 @@ def test_substances_parsing_and_check():
     assert check("zip", parse_substances("64-17-5:5%"))[0]["svhc"] is False
     with pytest.raises(SubstanceError):
         parse_substances("117-81-8:1%")
+
+
+@pytest.mark.parametrize(
+    "number, valid",
+    [("117-81-7", True), ("7439-92-1", True), ("2156592-54-8", True), ("117-81-8", False),
+     ("1178-17", False), ("117817", False), ("50-00-0", True), ("50-00-1", False)],
+)  # fmt: skip
+def test_cas_check_digit(number, valid):
+    assert cas_valid(number) is valid
+
+
+@pytest.mark.parametrize(
+    "number, valid",
+    [("204-211-0", True), ("231-100-4", True), ("200-001-8", True), ("204-211-1", False),
+     ("2042110", False), ("204-21-10", False)],
+)  # fmt: skip
+def test_ec_check_digit(number, valid):
+    assert ec_valid(number) is valid
+
+
+def svhc_rows() -> list[dict]:
+    import csv
+
+    with SVHC_FILE.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_svhc_list_numbers_are_valid_and_unique():
+    rows = svhc_rows()
+    assert len(rows) >= 240
+    assert set(rows[0]) == {"substance", "cas", "ec", "reason", "date_added", "source"}
+    cas = [c for r in rows for c in r["cas"].split("|") if c]
+    ec = [e for r in rows for e in r["ec"].split("|") if e]
+    assert [c for c in cas if not cas_valid(c)] == []
+    assert [e for e in ec if not ec_valid(e)] == []
+    assert sorted({c for c in cas if cas.count(c) > 1}) == []
+    assert sorted({e for e in ec if ec.count(e) > 1}) == []
+    names = [r["substance"].lower() for r in rows]
+    assert len(names) == len(set(names))
+
+
+def test_svhc_list_rows_are_complete():
+    for r in svhc_rows():
+        assert r["substance"] and r["reason"] and r["source"] in {"A", "B", "C"}
+        assert datetime.strptime(r["date_added"], "%Y-%m-%d").year >= 2008
+        # group entries carry no single CAS: they cannot be matched by CAS and say so
+        if not r["cas"]:
+            assert r["ec"] or "group" in r["substance"].lower(), r["substance"]
+    # every CAS is indexed; a group without CAS is not
+    assert len(svhc_list()) == sum(len([c for c in r["cas"].split("|") if c]) for r in svhc_rows())
+    assert svhc_list()["1303-28-2"].substance == "Diarsenic pentaoxide"
 
 
 # --- with a warehouse --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A BOM line may declare substances in `bom_lines.substances`, as JSON
 (`[{"cas": "117-81-7", "concentration": 0.0015}]`, concentration as a w/w fraction) or as text
 (`117-81-7:0.15%; 80-05-7:0.02%`). A Candidate-List substance above 0.1 % w/w of the component
-is flagged (REACH Article 33). The list shipped (`data/svhc.csv`) is partial: see its SOURCE.md.
+is flagged (REACH Article 33). The list shipped (`data/svhc.csv`, 245 of the ~251 entries)
+is not complete: see its SOURCE.md.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 SVHC_FILE = Path(__file__).resolve().parent / "data" / "svhc.csv"
 THRESHOLD = 0.001  # 0.1 % w/w
 CAS = re.compile(r"^\d{2,7}-\d{2}-\d$")
+EC = re.compile(r"^\d{3}-\d{3}-\d$")
 
 
 class SubstanceError(ValueError):
@@ -57,6 +59,14 @@ def cas_valid(cas: str) -> bool:
     digits = cas.replace("-", "")
     body, check = digits[:-1], int(digits[-1])
     return sum(int(d) * (i + 1) for i, d in enumerate(reversed(body))) % 10 == check
+
+
+def ec_valid(ec: str) -> bool:
+    """EC (EINECS/ELINCS/list) number format and check digit: the digits weighted 1…6, mod 11."""
+    if not EC.match(ec):
+        return False
+    digits = ec.replace("-", "")
+    return sum(int(d) * (i + 1) for i, d in enumerate(digits[:6])) % 11 == int(digits[6])
 
 
 def parse_substances(raw: str | None) -> list[dict]:
