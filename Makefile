@@ -10,7 +10,7 @@ export HUB_SFTP_USER ?= $(shell id -un)
 export HUB_SFTP_KEY ?= $(HUB_DATA_DIR)/sftp-demo/client_ed25519
 export HUB_SFTP_KNOWN_HOSTS ?= $(HUB_DATA_DIR)/sftp-demo/known_hosts
 
-.PHONY: setup demo demo-erp ui test test-fast bench lint format clean-data clean
+.PHONY: setup demo ui test test-fast bench lint format clean-data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,22 +20,14 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## create the environment and install the hub
 
+# The sample's SFTP firm and Tryton firm need their servers: hub.demo starts a local sshd
+# (scripts/sftp-demo.sh) and a Tryton (installed by scripts/tryton-env.sh), runs the command and
+# stops both afterwards. A server that cannot be had is reported and its firm skipped.
 demo: setup ## run the nightly sync once on the sample district and print a summary
-	$(VENV)/bin/hub validate-config
-	@# The SFTP firm needs a local sshd: without one it is skipped (the script says why).
-	@if scripts/sftp-demo.sh start; then \
-		$(VENV)/bin/hub sync; rc=$$?; scripts/sftp-demo.sh stop; exit $$rc; \
-	else \
-		$(VENV)/bin/hub sync $$(scripts/sftp-demo.sh companies); \
-	fi
-
-demo-erp: setup ## opt-in: the sample district plus a firm whose data comes from its Tryton ERP
-	scripts/tryton-env.sh
-	$(PY) -m hub.erp_demo
+	$(PY) -m hub.demo sync
 
 ui: setup ## the Dagster UI on the same instance and data as `make demo`
-	-scripts/sftp-demo.sh start
-	$(VENV)/bin/dagster dev -m hub.definitions -h 127.0.0.1 -p 3000
+	$(PY) -m hub.demo run $(VENV)/bin/dagster dev -m hub.definitions -h 127.0.0.1 -p 3000
 
 $(VENV)/.installed-postgres: $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev,postgres]"

@@ -167,10 +167,29 @@ class SqlConnector:
         )  # fmt: skip
         yield Extract(name, fp, lambda: (table, header), cursor=new_cursor)
 
+    def keys(self, entity: str, columns: list[str]) -> list[tuple[str | None, ...]]:
+        """The `columns` (a record's key) of every row the entity holds now, as text: what the
+        hub compares with the rows it loaded to find records deleted in the database."""
+        try:
+            with self.engine.connect() as conn:
+                stmt, _ = self._select(conn, entity, None, columns)
+                result = conn.execution_options(stream_results=True).execute(stmt)
+                out = []
+                for rows in result.partitions(self.page_size):
+                    out += [tuple(_text(v) for v in r[: len(columns)]) for r in rows]
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"{self!r}, {entity}: {_reason(exc)}") from None
+        finally:
+            self.close()
+        return out
+
     # --- internals ----------------------------------------------------------------------------
 
-    def _select(self, conn: sa.Connection, entity: str, last: Any) -> tuple[sa.Select, list[str]]:
-        """The checked statement of an entity, and the source headers it returns."""
+    def _select(
+        self, conn: sa.Connection, entity: str, last: Any, columns: list[str] | None = None
+    ) -> tuple[sa.Select, list[str]]:
+        """The checked statement of an entity (of `columns` only, if given), and the source
+        headers it returns."""
         if entity not in self.entities:
             raise SourceError(f"{self!r}: no table or query for entity '{entity}'")
         spec = self.entities[entity]
@@ -185,7 +204,7 @@ class SqlConnector:
             available = _query_columns(conn, spec.query or "")
             source = sa.text(spec.query or "").columns(*[sa.column(c) for c in available])
             source = source.subquery("q")
-        wanted = list(dict.fromkeys(spec.columns))
+        wanted = list(dict.fromkeys(spec.columns if columns is None else columns))
         needed = wanted + ([spec.cursor_column] if spec.cursor_column else [])
         missing = [c for c in needed if c not in available]
         if missing:

@@ -268,6 +268,16 @@ SUPPLIER_COLUMNS = ["code", "name", "vat", "country", "city", "province", "categ
 PRODUCT_COLUMNS = ["code", "ean", "name", "category", "description"]
 
 
+# Key scans that read ids and codes only: entity → (the headers they give, the scan).
+_KEY_READS: dict[str, tuple[set[str], Callable[[Any], list[dict]]]] = {
+    "orders": ({"order_key", "order", "line", "direction"}, lambda c: c._order_keys()),
+    "bom_lines": ({"product", "line"}, lambda c: c._bom_keys()),
+    "suppliers": ({"code"}, lambda c: c._code_keys(
+        "party.party", (("categories.name", "=", c.supplier_category),))),
+    "products": ({"code"}, lambda c: c._code_keys("product.product", (("salable", "=", True),))),
+}  # fmt: skip
+
+
 class TrytonConnector:
     """Reads a firm's Tryton through JSON-RPC.
 
@@ -340,6 +350,43 @@ class TrytonConnector:
         fp = Fingerprint(f"{name} {since_text}", len(rows), time.time(), digest.hexdigest())
         yield Extract(name, fp, lambda: (table, header), cursor=high.isoformat() if high else None)
 
+    def keys(self, entity: str, columns: list[str]) -> list[tuple[str | None, ...]]:
+        """The `columns` (a record's key) of every record the entity holds now, for the hub
+        to find records deleted in Tryton. Reads ids and codes only when the key is among
+        them (the built-in profile's keys), else whole records."""
+        try:
+            light = _KEY_READS.get(entity)
+            if light and set(columns) <= light[0]:
+                rows = light[1](self)
+            else:
+                rows = self._rows(entity, None)[1]
+        finally:
+            self.client.logout()
+        return [tuple(_text(r.get(c)) for c in columns) for r in rows]
+
+    def _order_keys(self) -> list[dict]:
+        rows: list[dict] = []
+        for kind in ("sale", "purchase"):
+            full = _order_read(kind)
+            read = _Read(full.model, (f"{kind}.number",), full.domain, (), full.row)
+            rows += self._fetch(read, None)[0]
+        return rows
+
+    def _code_keys(self, model: str, domain: tuple) -> list[dict]:
+        read = _Read(model, ("code",), domain, (), lambda r: {"code": r.get("code")})
+        return self._fetch(read, None)[0]
+
+    def _bom_keys(self) -> list[dict]:
+        inputs = self._fetch(_Read("production.bom.input", ("bom",), (), ()), None)[0]
+        boms = sorted({r["bom"] for r in inputs})
+        links = self._lookup("product.product-production.bom", "bom", boms,
+                             ["bom", "product.code"])  # fmt: skip
+        lines: dict[int, list[int]] = {}
+        for r in inputs:
+            lines.setdefault(r["bom"], []).append(r["id"])
+        return [{"product": _get(link, "product.code"), "line": line}
+                for link in links for line in lines.get(link["bom"], [])]  # fmt: skip
+
     # --- internals ----------------------------------------------------------------------------
 
     def _rows(self, entity: str, since: dt.datetime | None, limit: int | None = None
@@ -391,6 +438,22 @@ class TrytonConnector:
                 return out, high
             last_id = page[-1]["id"]
 
+    def _lookup(self, model: str, field: str, values: list, fields: list[str]) -> list[dict]:
+        """Records of `model` whose `field` is one of `values`: the values sent a page at a
+        time, each answer paged by id, as the main reads are."""
+        out: list[dict] = []
+        for start in range(0, len(values), self.page_size):
+            chunk = [field, "in", values[start : start + self.page_size]]
+            last_id = 0
+            while True:
+                page = self.client.search_read(model, [chunk, ["id", ">", last_id]], fields,
+                                               limit=self.page_size)  # fmt: skip
+                out += page
+                if len(page) < self.page_size:
+                    break
+                last_id = page[-1]["id"]
+        return out
+
     def _bom_lines(self, since, limit):  # noqa: ANN001, ANN202
         read = _Read(
             "production.bom.input",
@@ -403,14 +466,11 @@ class TrytonConnector:
         if not inputs:
             return [], high
         boms = sorted({r["bom"] for r in inputs})
-        links = self.client.search_read("product.product-production.bom",
-                                        [["bom", "in", boms]], ["bom", "product.code"],
-                                        limit=10_000)  # fmt: skip
+        links = self._lookup("product.product-production.bom", "bom", boms,
+                             ["bom", "product.code"])  # fmt: skip
         templates = sorted({_get(r, "product.template") for r in inputs} - {None})
-        suppliers = self.client.search_read("purchase.product_supplier",
-                                            [["template", "in", templates]],
-                                            ["template", "party.code", "sequence"],
-                                            limit=10_000)  # fmt: skip
+        suppliers = self._lookup("purchase.product_supplier", "template", templates,
+                                 ["template", "party.code", "sequence"])  # fmt: skip
         supplier_of: dict[int, str] = {}
         for s in sorted(suppliers, key=lambda s: (s.get("sequence") or 0, s["id"])):
             supplier_of.setdefault(s["template"], _get(s, "party.code"))
@@ -436,10 +496,9 @@ class TrytonConnector:
         )  # fmt: skip
         parties, high = self._fetch(read, since, limit)
         ids = [p["id"] for p in parties]
-        addresses = self.client.search_read(
-            "party.address", [["party", "in", ids]],
-            ["party", "city", "country.code", "subdivision.code", "sequence"], limit=10_000,
-        ) if ids else []  # fmt: skip
+        addresses = self._lookup("party.address", "party", ids,
+                                 ["party", "city", "country.code", "subdivision.code",
+                                  "sequence"])  # fmt: skip
         address_of: dict[int, dict] = {}
         for a in sorted(addresses, key=lambda a: (a.get("sequence") or 0, a["id"])):
             address_of.setdefault(a["party"], a)

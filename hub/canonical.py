@@ -372,6 +372,7 @@ TABLES: dict[str, sa.Table] = {
             _v("rows_quarantined", _I),
             _v("cursor"),
             _v("message"),
+            _v("rows_deleted", _I),  # database and API sources: records deleted in the source
         ),
         # The file ledger: a file is loaded once. Written in the same transaction as its rows.
         _t(
@@ -396,6 +397,19 @@ TABLES: dict[str, sa.Table] = {
             _v("cursor"),
             _v("sync_id"),
             _v("updated_at", _TS),
+        ),
+        # Database and API sources: records deleted in the source, removed from `table_name` by
+        # the sync `sync_id`; `record_key` is the table's key as JSON, `row` the row as it was.
+        _t(
+            "source_deletions",
+            _k("sync_id"),
+            _k("table_name"),
+            _k("record_key"),
+            _v("company_id"),
+            _v("source"),
+            _v("entity"),
+            _v("row"),
+            _v("deleted_at", _TS),
         ),
         _t(
             "passports",

@@ -52,6 +52,8 @@ def validate_config(obj: dict) -> None:
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     more = f", {len(warnings)} warnings" if warnings else ""
+    if d.disabled_firms:
+        more += f"; disabled (enabled: false): {', '.join(d.disabled_firms)}"
     click.echo(f"{obj['district']}: OK — {len(d.firms)} firms, {sources} sources{more}")
 
 

@@ -353,6 +353,11 @@ class Firm(_Model):
     lat: float | None = None
     lon: float | None = None
     sources: list[AnySource] = []
+    enabled: bool | str = Field(
+        True,
+        description="false: the firm is validated but left out of syncs, checks and "
+        "partitions; a ${ENV_VAR} reference is read when the district is loaded",
+    )
 
     @field_validator("role")
     @classmethod
@@ -360,6 +365,27 @@ class Firm(_Model):
         if v not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)} (got '{v}')")
         return v
+
+    @field_validator("enabled")
+    @classmethod
+    def _enabled(cls, v: bool | str) -> bool | str:
+        if isinstance(v, str) and not _ENV_REF.fullmatch(v.strip()):
+            raise ValueError("enabled must be true, false or a ${ENV_VAR} reference")
+        return v
+
+    def is_enabled(self) -> bool:
+        """`enabled`, its ${ENV_VAR} reference resolved now."""
+        if isinstance(self.enabled, bool):
+            return self.enabled
+        value = expand_env(self.enabled).strip().lower()
+        if value not in _BOOLEAN:
+            raise ConfigError([f"firm {self.company_id}: enabled is '{value}' (from "
+                               f"{self.enabled.strip()}): write true or false"])  # fmt: skip
+        return _BOOLEAN[value]
+
+
+_BOOLEAN = {**dict.fromkeys(("true", "yes", "1"), True),
+            **dict.fromkeys(("false", "no", "0", ""), False)}  # fmt: skip
 
 
 class DistrictInfo(_Model):
@@ -381,11 +407,15 @@ class District(_Model):
 
     # Set after loading: the folder relative paths are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
+    # Set after loading: firms declared with `enabled` false, left out of `firms`.
+    disabled_firms: list[str] = Field([], exclude=True)
 
     def firm(self, company_id: str) -> Firm:
         for f in self.firms:
             if f.company_id == company_id:
                 return f
+        if company_id in self.disabled_firms:
+            raise KeyError(f"the firm '{company_id}' is disabled (its `enabled` is false)")
         known = ", ".join(f.company_id for f in self.firms)
         raise KeyError(f"no firm '{company_id}' in the district (known: {known})")
 
@@ -513,7 +543,16 @@ def load_district(path: str | Path | None = None) -> District:
     problems = _semantic_problems(district)
     if problems:
         raise ConfigError([_located(path, where, data, loc, msg) for loc, msg in problems])
-    return district.model_copy(update={"base_dir": path.resolve().parent})
+    # Disabled firms are validated above, then left out of everything that runs.
+    try:
+        on = {f.company_id: f.is_enabled() for f in district.firms}
+    except ConfigError as exc:
+        raise ConfigError([f"{path}: {p}" for p in exc.problems]) from None
+    return district.model_copy(update={
+        "base_dir": path.resolve().parent,
+        "firms": [f for f in district.firms if on[f.company_id]],
+        "disabled_firms": [c for c, enabled in on.items() if not enabled],
+    })  # fmt: skip
 
 
 def _located(path: Path, where: YamlLocator, data: Any, loc: tuple, msg: str) -> str:

@@ -4,21 +4,42 @@ configuration, and the cursor the hub keeps for them.
 The cursor of a firm's source and entity lives in the warehouse table `source_cursors`,
 written in the same transaction as the rows it covers (see `hub.pipeline.load`), and handed
 back to the connector on the next sync: connectors store nothing.
+
+Records deleted in the source are found by a key scan after each load (`remove_deleted`): the
+keys of every record the source holds now (ids and codes only) against the keys of the rows
+this source loaded; rows whose key is gone are removed from the warehouse table, each kept in
+`source_deletions` with its row as it was (and closed in the `_history` tables by the next
+history step), and counted in `syncs.rows_deleted`. A scan that finds too few of the loaded
+keys (fewer than `min_row_ratio` of them: a wrong query, a half-restored database) removes
+nothing and blocks, as a collapsing full snapshot of a file does.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors.base import ValueCursor
+from connectors.base import SourceError, ValueCursor
 from connectors.sql import SqlConnector, SqlEntity
 from connectors.tryton import TrytonClient, TrytonConnector
-from hub.canonical import TABLES
-from hub.config import District, SqlSource, TrytonSource, expand_env
+from hub.canonical import ENTITIES, TABLES
+from hub.config import District, Firm, SqlSource, TrytonSource, expand_env
 from hub.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from hub.pipeline import FileReport
+    from hub.workspace import Workspace
+
+# Entities whose deletions are found → the warehouse table their rows land in. A record is
+# identified by the entity's key columns (a supplier by the firm's own code). Waste streams and
+# certifications are not: their keys are rewritten on the way in (EWC codes, holder).
+DELETABLE = {"orders": "order_lines", "bom_lines": "bom_lines", "products": "products",
+             "suppliers": "supplier_links"}  # fmt: skip
 
 
 def build_erp_connector(
@@ -56,3 +77,107 @@ def cursor_row(company_id: str, source: str, entity: str, cursor: str, sync_id: 
         "company_id": company_id, "source": source, "entity": entity, "cursor": cursor,
         "sync_id": sync_id, "updated_at": datetime.now(UTC),
     }])  # fmt: skip
+
+
+def remove_deleted(
+    ws: Workspace, wh: Warehouse, firm: Firm, entity: str, reports: list[FileReport]
+) -> list[FileReport]:
+    """After a load: remove the rows of records deleted in the firm's database and API sources.
+
+    A source whose read failed or was blocked in this run is not scanned. Returns a report per
+    source that removed rows, was blocked by the collapse guard or could not be scanned.
+    """
+    from hub.pipeline import FAILED, OK, FileReport
+
+    out: list[FileReport] = []
+    if entity not in DELETABLE:
+        return out
+    for source in firm.sources:
+        if isinstance(source, SqlSource | TrytonSource) and entity in source.entities:
+            if any(r.source == source.name and r.status != OK for r in reports):
+                continue
+            mapping = ws.district.mapping(source, entity)
+            sync_id = ws.sync_id(firm.company_id, source.name, entity)
+            try:
+                rep = _remove_deleted(ws.district, wh, firm.company_id, source, entity, mapping,
+                                      sync_id)  # fmt: skip
+            except SourceError as exc:
+                rep = FileReport(source.name, "", FAILED, f"key scan for deletions: {exc}")
+            if rep is not None:
+                out.append(rep)
+    return out
+
+
+def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id):  # noqa: ANN001, ANN202
+    from hub.pipeline import BLOCKED, OK, FileReport
+
+    table, keys = DELETABLE[entity], tuple(ENTITIES[entity].keys)
+    if not all(k in mapping.columns or k in mapping.constants for k in keys):
+        return None  # the key is not read from the source: nothing to compare
+    stored = _stored_rows(wh, company_id, source.name, entity, table)
+    if not stored:
+        return None
+    headers = [mapping.columns[k] for k in keys if k in mapping.columns]
+    connector = build_erp_connector(district, source)
+    try:
+        scanned = connector.keys(entity, headers)
+    finally:
+        connector.close()
+    present = set()
+    for values in scanned:
+        got = dict(zip([k for k in keys if k in mapping.columns], values, strict=True))
+        present.add(tuple(_norm(got.get(k, mapping.constants.get(k))) for k in keys))
+    gone = [r for r in stored if not any(code in present for code in _codes(r, keys))]
+    if not gone:
+        return None
+    kept = len(stored) - len(gone)
+    if kept < math.ceil(len(stored) * mapping.min_row_ratio):
+        return FileReport(source.name, "", BLOCKED, (
+            f"deletions blocked: the source holds {kept} of the {len(stored)} records loaded from "
+            f"it (min_row_ratio {mapping.min_row_ratio}); nothing removed — check the source "
+            "(a wrong query, a database restored in part) or remove the rows by hand"))  # fmt: skip
+    now = datetime.now(UTC)
+    pk = [c.name for c in TABLES[table].primary_key.columns]
+    trace = pa.Table.from_pylist([{
+        "sync_id": sync_id, "table_name": table,
+        "record_key": json.dumps({k: r[k] for k in pk}, default=str, ensure_ascii=False),
+        "company_id": company_id, "source": source.name, "entity": entity,
+        "row": json.dumps(r, default=str, ensure_ascii=False), "deleted_at": now,
+    } for r in gone])  # fmt: skip
+    t = TABLES[table]
+    with wh.transaction() as conn:
+        wh.upsert(conn, "source_deletions", trace)
+        for start in range(0, len(gone), 500):
+            keyed = [tuple(r[k] for k in pk) for r in gone[start : start + 500]]
+            conn.execute(sa.delete(t).where(sa.tuple_(*[t.c[k] for k in pk]).in_(keyed)))
+    names = ", ".join(" ".join(str(r[k]) for k in keys) for r in gone[:5])
+    more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+    message = (f"{len(gone)} deleted in the source ({names}{more}): removed from {table}, "
+               "kept in source_deletions")  # fmt: skip
+    return FileReport(source.name, "", OK, message, rows_deleted=len(gone))
+
+
+def _stored_rows(wh: Warehouse, company_id: str, source: str, entity: str, table: str
+                 ) -> list[dict]:  # fmt: skip
+    """The firm's rows of `table` last written by this source and entity."""
+    t, s = TABLES[table], TABLES["syncs"]
+    mine = sa.select(s.c.sync_id).where(
+        s.c.company_id == company_id, s.c.source == source, s.c.entity == entity
+    )
+    q = sa.select(t).where(t.c.company_id == company_id, t.c.sync_id.in_(mine))
+    return wh.read_arrow(q).to_pylist()
+
+
+def _codes(row: dict, keys: tuple[str, ...]) -> list[tuple[str | None, ...]]:
+    """The source keys of a stored row (a supplier link may hold several codes of the firm)."""
+    if keys == ("local_code",) and row.get("local_codes"):
+        return [(_norm(c),) for c in row["local_codes"].split(",") if c]
+    return [tuple(_norm(row.get(k)) for k in keys)]
+
+
+def _norm(value: object) -> str | None:
+    """A key value as text, as the source and the warehouse both write it."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text

@@ -29,7 +29,7 @@ from connectors.csv_parser import CsvOptions
 from hub import quality
 from hub.canonical import ENTITIES, TABLES
 from hub.config import FILE_KINDS, CsvFormat, District, Firm, Source
-from hub.erp import build_erp_connector, cursor_row, stored_cursor
+from hub.erp import build_erp_connector, cursor_row, remove_deleted, stored_cursor
 from hub.harmonize import harmonize
 from hub.quarantine import extract_path, quarantine_rows, write_extract
 from hub.resolve import resolve_quarantine
@@ -57,6 +57,7 @@ class FileReport:
     fingerprint: dict | None = None
     header: list[str] = field(default_factory=list)
     cursor: str | None = None  # database and API sources: committed with the rows
+    rows_deleted: int = 0  # database and API sources: records deleted in the source
 
     @property
     def stem(self) -> str:
@@ -357,6 +358,7 @@ def load(ws: Workspace, wh: Warehouse, firm: Firm, entity: str, run_id: str) -> 
                                source=rep.source, file=rep.file, sync_id=sync_id, valid=valid,
                                quarantined_lines=q.column("line").to_pylist(),
                                mapping=ws.district.mapping(source, entity))  # fmt: skip
+    reports += remove_deleted(ws, wh, firm, entity, reports)  # database and API sources
     archive_committed(ws, wh, firm, entity, reports)
     _record_syncs(ws, wh, firm, entity, reports, run_id, started)
     return reports
@@ -435,7 +437,8 @@ def _record_syncs(ws, wh, firm, entity, reports, run_id, started, loaded=True) -
             "rows_quarantined": (
                 sum(r.rows_quarantined for r in mine if r.status == OK) if loaded else 0
             ),
-            "cursor": json.dumps(sorted(r.file for r in mine if r.status == OK)),
+            "cursor": json.dumps(sorted(r.file for r in mine if r.status == OK and r.file)),
+            "rows_deleted": sum(r.rows_deleted for r in mine) if loaded else 0,
             "message": "; ".join(r.message for r in mine if r.message)[:2000] or None,
         })  # fmt: skip
     if rows:

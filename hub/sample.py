@@ -1978,6 +1978,13 @@ def _district_yaml(firms: list[Firm], seed: int) -> str:
                 "  " + line for line in _dump([_firm_yaml(firm, seed)]).splitlines(keepends=True)
             )
         )
+    if any(f.arch is SFTP_ARCHETYPE for f in firms):  # the hand-shaped sample: its ERP firm too
+        from hub.tryton_demo import SAMPLE_FIRM_ABOUT, sample_firm
+
+        about = textwrap.fill(SAMPLE_FIRM_ABOUT, 98, initial_indent="  # ",
+                              subsequent_indent="  #   ")  # fmt: skip
+        block = _dump([sample_firm()]).splitlines(keepends=True)
+        parts.append("\n" + about + "\n" + "".join("  " + line for line in block))
     return "".join(parts)
 
 

@@ -22,6 +22,12 @@ def print_summary(result: SyncResult) -> None:
     click.echo(f"\n{'entity':<12}{'rows read':>12}{'loaded':>10}{'quarantined':>13}")
     for entity, n in sorted(by_entity.items()):
         click.echo(f"{entity:<12}{n['read']:>12}{n['loaded']:>10}{n['quarantined']:>13}")
+    if deleted := [r for r in rows if r.get("rows_deleted")]:
+        click.echo("\nDeleted in the source (removed from the warehouse, kept in "
+                   "source_deletions):")  # fmt: skip
+        for r in deleted:
+            click.echo(f"  {r['company_id']}/{r['source']}/{r['entity']}: "
+                       f"{r['rows_deleted']} records — {(r['message'] or '')[:200]}")  # fmt: skip
     problems = [r for r in rows if r["status"] != "ok"]
     if problems:
         click.echo("\nNot loaded (blocked or unreadable files):")

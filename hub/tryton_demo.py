@@ -1,6 +1,6 @@
 """A small fashion firm in a real Tryton, populated through Tryton's own JSON-RPC API.
 
-Used by the ERP tests and by `make demo-erp`: a running `trytond` on a copy of the template
+Used by the ERP tests and by `make demo` (`hub.demo`): a running `trytond` on a copy of the template
 database (`scripts/tryton-env.sh`) gets a company, suppliers with VAT numbers, fabrics, trims
 and labels bought from them, garments with bills of materials, purchase and sales orders, and
 a read-only user for the hub.
@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -128,6 +127,28 @@ def firm_yaml(company_id: str, source: dict, name: str = "Maglificio Tryton S.r.
         "role": "manufacturer", "municipality": "Carpi", "province": "MO",
         "sources": [source],
     }  # fmt: skip
+
+
+# The sample district's Tryton firm (district.yaml, written by `hub.sample`): off unless the
+# demo's Tryton runs (`make demo` and `make ui` start it and set these variables).
+COMPANY_ID = "maglificio-tryton"
+ENABLED_ENV, URL_ENV, DATABASE_ENV, PASSWORD_ENV = (
+    "HUB_TRYTON_DEMO", "HUB_TRYTON_URL", "HUB_TRYTON_DATABASE", "HUB_TRYTON_PASSWORD")  # fmt: skip
+SAMPLE_FIRM_ABOUT = (
+    "Maglificio Tryton S.r.l. (manufacturer): its own Tryton ERP, read through Tryton's API; "
+    f"enabled only while the demo's Tryton runs (make demo, make ui set {ENABLED_ENV})."
+)
+
+
+def sample_firm() -> dict:
+    """The block of the Tryton firm in the sample's district.yaml."""
+    source = {
+        "name": "tryton", "kind": "tryton", "url": f"${{{URL_ENV}:-http://127.0.0.1:8000}}",
+        "database": f"${{{DATABASE_ENV}:-firm}}", "user": HUB_USER,
+        "password": f"${{{PASSWORD_ENV}}}", "retries": 1,
+    }  # fmt: skip
+    firm = firm_yaml(COMPANY_ID, source)
+    return {"company_id": COMPANY_ID, "enabled": f"${{{ENABLED_ENV}:-false}}", **firm}
 
 
 def api_source(url: str, database: str, password_env: str) -> dict:
@@ -369,18 +390,19 @@ def _hub_user(admin: Admin) -> None:
                                "groups": [["add", groups]]}])  # fmt: skip
 
 
-def main() -> None:  # pragma: no cover - `make demo-erp`
-    """Start a populated Tryton in the folder given, print its URL, serve until stopped."""
-    folder = Path(sys.argv[1]).resolve()
-    server = TrytonServer(folder, port=int(sys.argv[2]) if len(sys.argv) > 2 else free_port())
-    fresh = not server.db_file.exists()
-    if fresh:
-        server.create_database()
+def start_demo(folder: Path) -> TrytonServer:
+    """The demo's Tryton: started on a free loopback port, its database made from the template
+    and populated on the first start only (a half-populated one is made again)."""
+    server = TrytonServer(folder)
+    populated = folder / "populated"
+    if not populated.exists():
+        server.create_database()  # a fresh copy of the template, over any half-made one
     server.start()
-    if fresh:
-        populate(server.admin())
-    sys.stdout.write(f"{server.url} {server.database} pid {server.process.pid}\n")  # type: ignore[union-attr]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    try:
+        if not populated.exists():
+            populate(server.admin())
+            populated.write_text(f"{date.today().isoformat()}\n", encoding="utf-8")
+    except BaseException:
+        server.stop()
+        raise
+    return server

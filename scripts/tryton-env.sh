@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real Tryton for the ERP tests and `make demo-erp`: its own venv (.venv-tryton) with trytond
+# A real Tryton for the ERP tests and `make demo` (hub/demo.py): its own venv (.venv-tryton) with trytond
 # and the modules party, product, production, sale, purchase and stock from PyPI, and a template
 # database initialised once (trytond-admin takes about a minute) and then copied by each test.
 # Idempotent and cached: rerun only when the pinned versions below change.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -161,13 +162,63 @@ def test_hub_check_and_discover_a_database_source(tmp_path: Path) -> None:
     assert check.exit_code == 1 and "nome" in check.output
 
 
-def test_demo_erp_district_adds_the_tryton_firm(tmp_path: Path) -> None:
-    from hub.erp_demo import COMPANY_ID, district_with_erp_firm
-    from tests.conftest import ROOT
+FIRM = {"company_id": "erp-firm", "name": "ERP firm", "role": "manufacturer", "sources": [TRYTON]}
 
-    out = district_with_erp_firm(ROOT / "district.yaml", tmp_path / "district-erp.yaml",
-                                 "http://127.0.0.1:8000", "firm")  # fmt: skip
-    d = load_district(out)
-    assert d.firms[-1].company_id == COMPANY_ID
-    assert isinstance(d.firms[-1].sources[0], TrytonSource)
-    assert len(d.firms) == len(load_district(ROOT / "district.yaml").firms) + 1
+
+def _district(tmp_path: Path, **firm: object) -> Path:
+    config = {"district": {"id": "carpi", "name": "Carpi"},
+              "firms": [{**FIRM, **firm}, {**FIRM, "company_id": "other"}]}  # fmt: skip
+    path = tmp_path / "district.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_disabled_firm_is_validated_but_left_out(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("HUB_TEST_ERP_ON", raising=False)
+    d = load_district(_district(tmp_path, enabled="${HUB_TEST_ERP_ON:-false}"))
+    assert [f.company_id for f in d.firms] == ["other"] and d.disabled_firms == ["erp-firm"]
+    with pytest.raises(KeyError, match="'erp-firm' is disabled"):
+        d.firm("erp-firm")
+    monkeypatch.setenv("HUB_TEST_ERP_ON", "true")
+    d = load_district(_district(tmp_path, enabled="${HUB_TEST_ERP_ON:-false}"))
+    assert [f.company_id for f in d.firms] == ["erp-firm", "other"] and d.disabled_firms == []
+    assert [f.company_id for f in load_district(_district(tmp_path, enabled=False)).firms] == [
+        "other"
+    ]
+    # A disabled firm's block is still checked: a literal password is refused.
+    with pytest.raises(ConfigError, match="password"):
+        load_district(_district(tmp_path, enabled=False,
+                                sources=[{**TRYTON, "password": "hunter2"}]))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("enabled", "env", "message"),
+    [
+        ("maybe", None, "enabled must be true, false or a ${ENV_VAR} reference"),
+        ("${HUB_TEST_ERP_ON}", None, "environment variable HUB_TEST_ERP_ON is not set"),
+        ("${HUB_TEST_ERP_ON}", "sometimes", "enabled is 'sometimes'"),
+    ],
+)
+def test_enabled_bad_values_are_named(tmp_path: Path, monkeypatch, enabled, env, message) -> None:
+    monkeypatch.delenv("HUB_TEST_ERP_ON", raising=False)
+    if env is not None:
+        monkeypatch.setenv("HUB_TEST_ERP_ON", env)
+    with pytest.raises(ConfigError) as exc:
+        load_district(_district(tmp_path, enabled=enabled))
+    assert message in str(exc.value) and "district.yaml" in str(exc.value)
+
+
+def test_demo_syncs_the_tryton_firm_only_with_its_server(monkeypatch) -> None:
+    """Without sshd the demo syncs every firm but the SFTP one; the Tryton firm joins when its
+    server's variables are set."""
+    from hub import demo, tryton_demo
+    from tests.conftest import ROOT, SFTP_FIRM
+
+    monkeypatch.delenv(tryton_demo.ENABLED_ENV, raising=False)
+    assert demo.sync_args(ROOT / "district.yaml", {}, sftp=True) == []
+    without = demo.sync_args(ROOT / "district.yaml", {}, sftp=False)
+    assert SFTP_FIRM not in without and tryton_demo.COMPANY_ID not in without
+    env = {tryton_demo.ENABLED_ENV: "true", tryton_demo.PASSWORD_ENV: "x"}
+    with_erp = demo.sync_args(ROOT / "district.yaml", env, sftp=False)
+    assert with_erp == [*without, "--company", tryton_demo.COMPANY_ID]
+    assert tryton_demo.ENABLED_ENV not in os.environ  # restored

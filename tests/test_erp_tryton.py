@@ -284,3 +284,121 @@ def test_sql_connector_values_are_unambiguous_text(tryton: tuple[TrytonServer, o
     assert (row["date"], row["quantity"], Decimal(row["unit_price"])) == (
         "2026-02-10", "350", Decimal("6.40"))  # fmt: skip
     assert extract.cursor and table.column("_line").to_pylist()[0] == 2
+
+
+def test_lookups_are_paged_like_the_main_reads(tryton: tuple[TrytonServer, object]) -> None:
+    """Addresses, BOM links and product suppliers are read a page at a time: with a page of
+    one record, every call asks for one, and the rows are those of a single-page read."""
+    server, _ = tryton
+    calls: list[tuple[str, int]] = []
+
+    def connector(page_size: int) -> TrytonConnector:
+        client = TrytonClient(server.url, server.database, HUB_USER, HUB_PASSWORD)
+        search_read = client.search_read
+
+        def counted(model: str, domain: list, fields: list[str], *, limit: int, offset: int = 0):
+            calls.append((model, limit))
+            return search_read(model, domain, fields, limit=limit, offset=offset)
+
+        client.search_read = counted  # type: ignore[method-assign]
+        return TrytonConnector(client, page_size=page_size)
+
+    for entity in ("bom_lines", "suppliers"):
+        (whole,) = connector(500).read(entity, ValueCursor())
+        calls.clear()
+        (paged,) = connector(1).read(entity, ValueCursor())
+        assert paged.parse()[0].to_pylist() == whole.parse()[0].to_pylist(), entity
+        assert {limit for _, limit in calls} == {1}, calls
+        lookups = {"bom_lines": ("product.product-production.bom", "purchase.product_supplier"),
+                   "suppliers": ("party.address",)}[entity]  # fmt: skip
+        for model in lookups:  # more records than one page: several calls
+            assert sum(m == model for m, _ in calls) > 2, (model, calls)
+
+
+def test_sample_district_declares_the_tryton_firm(
+    tryton: tuple[TrytonServer, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """district.yaml's Tryton firm is off by default; with the demo's variables set it reads
+    the demo's Tryton (here the module's)."""
+    from hub.config import load_district
+
+    d = load_district(ROOT / "district.yaml")
+    assert tryton_demo.COMPANY_ID in d.disabled_firms
+    assert tryton_demo.COMPANY_ID not in [f.company_id for f in d.firms]
+    server, _ = tryton
+    monkeypatch.setenv(tryton_demo.ENABLED_ENV, "true")
+    monkeypatch.setenv(tryton_demo.URL_ENV, server.url)
+    monkeypatch.setenv(tryton_demo.DATABASE_ENV, server.database)
+    monkeypatch.setenv(tryton_demo.PASSWORD_ENV, HUB_PASSWORD)
+    d = load_district(ROOT / "district.yaml")
+    source = d.firm(tryton_demo.COMPANY_ID).sources[0]
+    result = build_erp_connector(d, source).check()
+    assert result.ok, result.message
+    monkeypatch.setenv(tryton_demo.PASSWORD_ENV, "wrong")
+    assert "wrong user or password" in build_erp_connector(d, source).check().message
+
+
+def test_records_deleted_in_tryton_leave_the_warehouse_with_a_trace(
+    tryton: tuple[TrytonServer, tryton_demo.Firm], district: District
+) -> None:
+    """A sale cancelled and deleted, a product deleted, a BOM line removed and a party no
+    longer a supplier in Tryton: the next sync of each firm (API, and SQL on Tryton's database)
+    removes their rows, keeps them in `source_deletions`, counts them in `syncs.rows_deleted`
+    and closes their history."""
+    server, firm = tryton
+    admin = server.admin()
+    admin.context = {"company": firm.company}
+    u = _unit(admin, "u")
+    sale = tryton_demo._sale(admin, firm.parties["C001"], [(firm.products["MAG-001"], u, 7,
+                                                             "12.50")])  # fmt: skip
+    number = admin.call("sale.sale", "read", [sale], ["number"])[0]["number"]
+    template = admin.create("product.template", [{
+        "name": "Polo piquet", "code": "POL-009", "type": "goods", "default_uom": u,
+        "list_price": Decimal(20), "salable": True, "sale_uom": u,
+        "products": [["create", [{}]]],
+    }])[0]  # fmt: skip
+    ok, _ = _sync(district)
+    assert ok
+    for company in (API, DB):
+        assert district.sql(f"SELECT sku FROM products WHERE company_id = '{company}' "
+                            "AND sku = 'POL-009'")  # fmt: skip
+        assert district.sql(f"SELECT 1 FROM order_lines WHERE company_id = '{company}' "
+                            f"AND order_id = 'sale/{number}'")  # fmt: skip
+    bom_line = admin.search("production.bom.input", [["product", "=",
+                                                      firm.products["BOT-COR-11"]]])  # fmt: skip
+    admin.call("sale.sale", "cancel", [sale])
+    admin.call("sale.sale", "delete", [sale])
+    admin.call("product.template", "delete", [template])
+    admin.call("production.bom.input", "delete", bom_line)
+    suppliers = admin.one("party.category", [["name", "=", "Suppliers"]])
+    admin.write("party.party", [firm.parties["F003"]], {"categories": [["remove", [suppliers]]]})
+
+    ok, syncs = _sync(district)
+    assert ok
+    for company in (API, DB):
+        deleted = {e: syncs[(company, e)]["rows_deleted"] for e in
+                   ("orders", "products", "bom_lines", "suppliers")}  # fmt: skip
+        assert deleted == {"orders": 1, "products": 1, "bom_lines": 1, "suppliers": 1}, company
+        assert not district.sql(f"SELECT 1 FROM order_lines WHERE company_id = '{company}' "
+                                f"AND order_id = 'sale/{number}'")  # fmt: skip
+        assert not district.sql(f"SELECT 1 FROM bom_lines WHERE company_id = '{company}' "
+                                "AND component_code = 'BOT-COR-11'")  # fmt: skip
+        trace = district.sql(f"SELECT table_name, record_key, row FROM source_deletions "
+                             f"WHERE company_id = '{company}' ORDER BY table_name")  # fmt: skip
+        assert [t["table_name"] for t in trace] == ["bom_lines", "order_lines", "products",
+                                                    "supplier_links"]  # fmt: skip
+        assert json.loads(trace[3]["row"])["local_code"] == "F003"
+        assert not district.sql(f"SELECT 1 FROM supplier_links WHERE company_id = '{company}' "
+                                "AND local_code = 'F003'")  # fmt: skip
+        order = json.loads(next(t["row"] for t in trace if t["table_name"] == "order_lines"))
+        assert (order["order_id"], order["quantity"]) == (f"sale/{number}", 7.0)
+        assert json.loads(trace[2]["record_key"]) == {"company_id": company, "sku": "POL-009"}
+        closed = district.sql(f"SELECT valid_to FROM products_history WHERE company_id = "
+                              f"'{company}' AND sku = 'POL-009'")  # fmt: skip
+        assert closed and all(c["valid_to"] is not None for c in closed)
+        # The others are still there.
+        assert district.sql(f"SELECT 1 FROM products WHERE company_id = '{company}' "
+                            "AND sku = 'MAG-001'")  # fmt: skip
+    # Nothing more is deleted the next time.
+    result = district.sync([API])
+    assert result.success and not any(r["rows_deleted"] for r in result.syncs.to_pylist())

@@ -1,0 +1,139 @@
+"""Records deleted in an ERP's database (`kind: sql`, here a real SQLite file) leave the
+warehouse with a trace; a key scan that finds too few records blocks instead of wiping the firm;
+rows of the firm's other sources are never touched. (Tryton: tests/test_erp_tryton.py.)"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from connectors.base import SourceError
+from connectors.sql import SqlConnector, SqlEntity
+from hub.resources import HubResource
+from tests.conftest import District
+
+pytestmark = pytest.mark.integration
+FIRM = "maglificio-sql"
+
+
+def _erp(path: Path, skus: list[str]) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS articoli (codice TEXT PRIMARY KEY, "
+                   "descrizione TEXT, modificato TEXT)")  # fmt: skip
+        db.executemany("INSERT INTO articoli VALUES (?, ?, '2026-03-01T10:00:00')",
+                       [(s, f"Articolo {s}") for s in skus])  # fmt: skip
+
+
+def _delete(path: Path, skus: list[str]) -> None:
+    with sqlite3.connect(path) as db:
+        db.executemany("DELETE FROM articoli WHERE codice = ?", [(s,) for s in skus])
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> Iterator[District]:
+    """A firm with its ERP's database for products, and a CSV export of more products."""
+    _erp(tmp_path / "erp.sqlite", [f"DB-{i:02}" for i in range(10)])
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "extra.csv").write_text("sku,name\nCSV-1,Sciarpa\nCSV-2,Guanti\n")
+    config = {
+        "district": {"id": "carpi", "name": "Carpi"},
+        "firms": [{
+            "company_id": FIRM, "name": "Maglificio SQL", "role": "manufacturer",
+            "sources": [
+                {"name": "erp-db", "kind": "sql", "url": f"sqlite:///{tmp_path}/erp.sqlite",
+                 "entities": {"products": {"table": "articoli", "cursor_column": "modificato",
+                                           "columns": {"sku": "codice",
+                                                       "name": "descrizione"}}}},
+                {"name": "export", "kind": "csv",
+                 "location": {"kind": "local", "path": "files"},
+                 "format": {"delimiter": ",", "decimal": "."},
+                 "entities": {"products": {"files": "extra.csv",
+                                           "columns": {"sku": "sku", "name": "name"}}}},
+            ],
+        }],
+    }  # fmt: skip
+    (tmp_path / "district.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    hub = HubResource(
+        district_path=str(tmp_path / "district.yaml"),
+        data_dir=str(tmp_path / "data"),
+        warehouse_url=f"duckdb:///{tmp_path}/data/warehouse.duckdb",
+    )
+    with ExitStack() as stack:
+        yield District(tmp_path, hub, stack.enter_context(dg.instance_for_test()))
+
+
+def _products(d: District) -> list[str]:
+    return [r["sku"] for r in d.sql(f"SELECT sku FROM products WHERE company_id = '{FIRM}' "
+                                     "ORDER BY sku")]  # fmt: skip
+
+
+def _db_sync(d: District) -> dict:
+    result = d.sync()
+    assert result.success
+    return next(r for r in result.syncs.to_pylist() if r["source"] == "erp-db")
+
+
+def test_deleted_rows_are_removed_and_kept_in_source_deletions(district: District) -> None:
+    erp = district.root / "erp.sqlite"
+    first = _db_sync(district)
+    assert first["rows_loaded"] == 10 and first["rows_deleted"] == 0
+    assert len(_products(district)) == 12
+
+    _delete(erp, ["DB-03"])
+    row = _db_sync(district)
+    assert (row["status"], row["rows_read"], row["rows_deleted"]) == ("ok", 0, 1)
+    assert "DB-03" in row["message"]
+    assert "DB-03" not in _products(district) and len(_products(district)) == 11
+    (trace,) = district.sql("SELECT * FROM source_deletions")
+    assert (trace["company_id"], trace["source"], trace["entity"], trace["table_name"]) == (
+        FIRM, "erp-db", "products", "products")  # fmt: skip
+    assert json.loads(trace["record_key"]) == {"company_id": FIRM, "sku": "DB-03"}
+    assert json.loads(trace["row"])["name"] == "Articolo DB-03"
+    assert trace["sync_id"] == row["sync_id"]
+
+    # Deleted, then entered again: loaded again (its write date is newer than the cursor).
+    with sqlite3.connect(erp) as db:
+        db.execute("INSERT INTO articoli VALUES ('DB-03', 'Di nuovo', '2026-03-02T09:00:00')")
+    row = _db_sync(district)
+    assert (row["rows_loaded"], row["rows_deleted"]) == (1, 0)
+    assert "DB-03" in _products(district)
+
+
+def test_a_collapsing_key_scan_blocks_instead_of_wiping_the_firm(district: District) -> None:
+    erp = district.root / "erp.sqlite"
+    _db_sync(district)
+    # Eight of ten records gone at once (a wrong table, a database restored in part): blocked.
+    _delete(erp, [f"DB-{i:02}" for i in range(8)])
+    result = district.sync()
+    row = next(r for r in result.syncs.to_pylist() if r["source"] == "erp-db")
+    assert (row["status"], row["rows_deleted"]) == ("blocked", 0)
+    assert "deletions blocked" in row["message"] and "2 of the 10" in row["message"]
+    assert len(_products(district)) == 12
+    assert district.sql("SELECT * FROM source_deletions") == []
+    # The CSV source's rows were never candidates: only what the database source loaded.
+    export = next(r for r in result.syncs.to_pylist() if r["source"] == "export")
+    assert export["status"] == "ok" and export["rows_deleted"] == 0
+
+
+def test_key_scan_checks_its_columns(tmp_path: Path) -> None:
+    _erp(tmp_path / "erp.sqlite", ["A", "B"])
+    c = SqlConnector(
+        f"sqlite:///{tmp_path}/erp.sqlite",
+        {"products": SqlEntity(table="articoli", cursor_column="modificato")},
+    )
+    assert sorted(c.keys("products", ["codice"])) == [("A",), ("B",)]
+    with pytest.raises(SourceError, match="codice; DROP"):
+        c.keys("products", ["codice; DROP TABLE articoli"])
+    with pytest.raises(SourceError, match="no table or query for entity 'orders'"):
+        c.keys("orders", ["codice"])
+    with sqlite3.connect(tmp_path / "erp.sqlite") as db:  # a scan never answers "no keys"
+        db.execute("ALTER TABLE articoli RENAME TO articoli_old")
+    with pytest.raises(SourceError, match="no table or view 'articoli'"):
+        c.keys("products", ["codice"])
