@@ -6,6 +6,7 @@ Secrets are never written here: only `${ENV_VAR}` references, resolved at run ti
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -24,7 +25,7 @@ from pydantic import (
 
 from hub.canonical import CANONICAL_UNITS, ENTITIES, ROLES
 from hub.notify_config import Notifications
-from hub.yaml_lines import YamlLocator, load_yaml
+from hub.yaml_lines import YamlLocator, parse_yaml, read_yaml_text
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -531,7 +532,15 @@ def _has(node: Any, p: str | int) -> bool:
 def load_district(path: str | Path | None = None) -> District:
     """Load and validate the district YAML (default: `$HUB_DISTRICT` or `district.yaml`)."""
     path = Path(path or os.environ.get("HUB_DISTRICT", "district.yaml"))
-    data, where = load_yaml(path)
+    text = read_yaml_text(path)
+    # Every step of a run loads the district: parse and validate each version only once. The
+    # key holds all that the result depends on (text, working folder, ${ENV} values).
+    return _validated(path, text, os.getcwd(), tuple(sorted(os.environ.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _validated(path: Path, text: str, cwd: str, env: tuple) -> District:
+    data, where = parse_yaml(path, text)
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: the file must be a mapping with district, firms"])
     try:

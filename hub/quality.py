@@ -467,6 +467,20 @@ def _register_custom_expectations() -> None:
 # --- validation -------------------------------------------------------------------------------
 
 
+def columns_read(entity: str) -> set[str]:
+    """The columns a validation of `entity` reads: checked, required or named in a reason.
+
+    A caller may drop the others before converting a batch to pandas (memory and time).
+    """
+    suite = _suite(entity)
+    cols = set(ENTITIES[entity].required)
+    for spec in suite.specs:
+        cols.update(spec.columns)
+        for template in (spec.reason, spec.reason_it or ""):
+            cols.update(_ReasonFormatter._fields(template))
+    return cols - {"value", "column"}
+
+
 def validate(
     entity: str, df: pd.DataFrame, parameters: Mapping[str, object] | None = None
 ) -> ValidationReport:
