@@ -27,7 +27,9 @@ LINEAGE = ("_file", "_line")
 CANONICAL_UNITS = ("pcs", "kg", "g", "m", "cm", "m2", "l", "pair", "set")
 DIRECTIONS = ("sale", "purchase", "work_order")
 ROLES = ("brand", "manufacturer", "subcontractor", "supplier")
-COMPONENT_KINDS = ("fabric", "yarn", "trim", "label", "packaging", "accessory", "other")
+COMPONENT_KINDS = (
+    "fabric", "yarn", "fibre", "trim", "label", "packaging", "accessory", "other",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ ENTITIES: dict[str, Entity] = {
                 _c("line_no", INT, key=True, required=True, doc="line number within the BOM"),
                 _c("component_code", required=True, doc="component code in the firm's ERP"),
                 _c("component_name", doc="component description"),
-                _c("component_kind", doc="fabric, yarn, trim, label, packaging…"),
+                _c("component_kind", doc="fabric, yarn, fibre, trim, label, packaging…"),
                 _c("quantity", FLOAT, required=True, confidential=True, doc="quantity per piece"),
                 _c("unit", required=True, doc="unit of measure (canonical after mapping)"),
                 _c("supplier_code", confidential=True, doc="the firm's code of the supplier"),
@@ -321,6 +323,10 @@ TABLES: dict[str, sa.Table] = {
             _v("unit_price", _F),
             _v("sync_id"),
             _v("updated_at", _TS),
+            # Harmonization: the quantity in base units (kg, m, m2, l, pcs, pair, set), as for
+            # BOM lines.
+            _v("base_quantity", _F),
+            _v("base_unit"),
         ),
         _t(
             "certifications",

@@ -8,7 +8,9 @@
 - suppliers: a provisional district id per record (valid VAT number, else name@municipality),
   placed on the gazetteer; the district step `hub.harmonization.resolution` then merges the
   same supplier across firms (fuzzy names, manual overrides), whatever order firms loaded in.
-- products, order lines: stamped with their sync; order lines stay columnar (millions of rows).
+- order lines: quantities in base units too (`base_quantity`, `base_unit`, as for BOM lines);
+  they stay columnar (millions of rows).
+- products: stamped with their sync.
 
 See `hub/harmonization/` for the tables and rules behind each step.
 """
@@ -22,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hub.canonical import TEXT, TIMESTAMP
+from hub.config import EntityMapping
 from hub.harmonization import fibres as fibre_rules
 from hub.harmonization import places, units
 from hub.harmonization.identifiers import normalize_vat
@@ -50,6 +53,7 @@ def harmonize(
     sync_id: str,
     supplier_ids: Mapping[str, str],
     fibres: Mapping[str, str] | None = None,
+    mapping: EntityMapping | None = None,
 ) -> dict[str, pa.Table]:
     """Warehouse rows for one staged batch.
 
@@ -58,23 +62,29 @@ def harmonize(
         staged: valid, typed rows (canonical columns, company_id, lineage).
         sync_id: the sync the rows come from.
         supplier_ids: the firm's supplier codes → district supplier ids.
-        fibres: the source's fibre codes/names → fibre (its `fibres:` map).
+        fibres: the source's fibre codes/names → fibre (its `fibres:` map; default: the
+            mapping's).
+        mapping: the source's mapping of the entity: what it declares per line and what is a
+            firm-wide constant (a BOM's usual fabric width is an estimate, flagged as such).
 
     Returns:
         Table name → rows to upsert.
     """
     now = datetime.now(UTC)
+    if fibres is None and mapping is not None:
+        fibres = mapping.fibres
     if entity == "suppliers":
         return _suppliers(staged, sync_id, now)
     body = staged.drop_columns(["_file", "_line"])
     if entity == "orders":
-        return {"order_lines": _stamp(body, sync_id, now)}
+        return {"order_lines": _stamp(_with_base_units(body), sync_id, now)}
     if entity == "products":
         body = _set(body, "country_of_making", _countries(body.column("country_of_making")))
         body = _compositions(body, fibres or {})
         return {"products": _stamp(body, sync_id, now)}
     if entity == "bom_lines":
-        return {"bom_lines": _stamp(_bom_lines(body, supplier_ids, fibres or {}), sync_id, now)}
+        body = _bom_lines(body, supplier_ids, fibres or {}, mapping)
+        return {"bom_lines": _stamp(body, sync_id, now)}
     if entity == "waste_streams":  # EWC codes written one way: "04 02 22" (hazardous: "*")
         body = _set(body, "ewc_code", _per_distinct(body.column("ewc_code").combine_chunks(),
                                                     _ewc_code))  # fmt: skip
@@ -129,8 +139,20 @@ def _compositions(body: pa.Table, fibres: Mapping[str, str]) -> pa.Table:
     return body.append_column("composition_text", text).append_column("composition_detail", detail)
 
 
-def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[str, str]
-               ) -> pa.Table:  # fmt: skip
+def _usual_width(mapping: EntityMapping | None) -> tuple[float | None, bool]:
+    """The firm's usual fabric width (a constant), and whether the source maps a width column."""
+    if mapping is None:
+        return None, True
+    mapped = "fabric_width_cm" in mapping.columns
+    text = mapping.constants.get("fabric_width_cm")
+    try:
+        return (float(str(text).replace(",", ".")) if text else None), mapped
+    except ValueError:  # not a number: staging quarantines it where it is the only width
+        return None, mapped
+
+
+def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[str, str],
+               mapping: EntityMapping | None = None) -> pa.Table:  # fmt: skip
     codes = body.column("supplier_code").to_pylist()
     ids = pa.array([supplier_ids.get(c) if c else None for c in codes], TEXT)
     text = body.column("composition").combine_chunks()
@@ -139,24 +161,36 @@ def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[
     )
     recycled_share = pc.coalesce(body.column("recycled_share"), pc.cast(recycled, pa.float64()))
     qty, unit = body.column("quantity").combine_chunks(), body.column("unit").combine_chunks()
-    base_qty, base_unit = units.to_base(qty, unit)
-    gsm = units.gsm_column(
+    gsm, gsm_estimated = units.gsm_column(
         body.column("fabric_weight_gsm").combine_chunks(),
         body.column("component_name").combine_chunks(),
     )
-    kg, basis = units.quantity_kg(qty, unit, gsm, body.column("fabric_width_cm").combine_chunks())
+    width, width_estimated = units.width_column(
+        body.column("fabric_width_cm").combine_chunks(), *_usual_width(mapping)
+    )
+    kg, basis = units.quantity_kg(qty, unit, gsm, width, gsm_estimated, width_estimated)
     body = _compositions(body, fibres)
     body = _set(body, "recycled_share", recycled_share)
     body = _set(body, "fabric_weight_gsm", gsm)
+    body = _set(body, "fabric_width_cm", width)
     body = _set(body, "origin_country", _countries(body.column("origin_country")))
-    body = body.drop_columns(["supplier_code"])
-    extra = {
-        "supplier_id": ids, "quantity_kg": kg, "base_quantity": base_qty,
-        "base_unit": base_unit, "quantity_kg_basis": basis,
-    }  # fmt: skip
+    body = _with_base_units(body.drop_columns(["supplier_code"]))
+    extra = {"supplier_id": ids, "quantity_kg": kg, "quantity_kg_basis": basis}
     for name, values in extra.items():
         body = body.append_column(name, values)
     return body
+
+
+def _with_base_units(body: pa.Table) -> pa.Table:
+    """`base_quantity` and `base_unit` appended: the quantity in kg, m, m2, l, pcs, pair or set.
+
+    One path for BOM lines and order lines. Staging lets only canonical units through (an
+    unknown one is quarantined as `unit.unknown`), and every canonical unit has a base unit
+    (`units.factors`), so no loaded row is left without one.
+    """
+    qty, unit = body.column("quantity").combine_chunks(), body.column("unit").combine_chunks()
+    base_qty, base_unit = units.to_base(qty, unit)
+    return body.append_column("base_quantity", base_qty).append_column("base_unit", base_unit)
 
 
 def _suppliers(staged: pa.Table, sync_id: str, now: datetime) -> dict[str, pa.Table]:

@@ -356,12 +356,12 @@ def load(ws: Workspace, wh: Warehouse, firm: Firm, entity: str, run_id: str) -> 
         sync_id = ws.sync_id(firm.company_id, rep.source, entity)
         valid = pq.read_table(staged_dir / f"{rep.stem}.parquet")
         q = pq.read_table(staged_dir / f"{rep.stem}.quarantine.parquet")
-        fibres = ws.district.mapping(
-            next(s for s in firm.sources if s.name == rep.source), entity
-        ).fibres  # the source's own fibre codes (ambiguous abbreviations)
+        # The source's mapping: its own fibre codes, what is a firm-wide constant (an estimate).
+        mapping = ws.district.mapping(next(s for s in firm.sources if s.name == rep.source),
+                                      entity)  # fmt: skip
         # A file whose every row is quarantined still commits its quarantine and ledger entry.
         tables = harmonize(entity, valid, sync_id=sync_id, supplier_ids=supplier_ids,
-                           fibres=fibres) if valid.num_rows else {}  # fmt: skip
+                           mapping=mapping) if valid.num_rows else {}  # fmt: skip
         with wh.transaction() as conn:
             for name, rows in tables.items():
                 wh.upsert(conn, name, rows)

@@ -61,6 +61,8 @@ FAULT_RULES: dict[str, str] = {
     "bad_date": "parse.date",
     "vat_invalid": "suppliers.vat_valid",
     "composition_sum": "bom_lines.composition_valid",
+    "fabric_weight_absurd": "bom_lines.fabric_weight_range",
+    "substances_malformed": "bom_lines.substances_valid",
 }
 # The canonical column whose cell a fault spoils; structural faults add a whole line instead.
 _FAULT_FIELD: dict[str, str] = {
@@ -75,6 +77,8 @@ _FAULT_FIELD: dict[str, str] = {
     "bad_date": "order_date",
     "vat_invalid": "vat_number",
     "composition_sum": "composition",
+    "fabric_weight_absurd": "fabric_weight_gsm",
+    "substances_malformed": "substances",
 }
 
 # --- places -----------------------------------------------------------------------------------
@@ -164,6 +168,9 @@ class Component:
     origins: tuple[str, ...] = ("IT",)
     material: str = ""  # how an article's name says it
     count: str = ""  # yarn count (titolo)
+    gsm: float = 0.0  # fabric weight, g/m², on the technical sheet (0: no sheet)
+    width: float = 0.0  # fabric width, cm, on the technical sheet
+    supplier: str = ""  # the supplier it is bought from, when a firm lists it (fibres)
 
 
 # The data tables below keep their hand layout (one entry a line or two), for reading and diffs.
@@ -173,21 +180,23 @@ COMPONENTS: dict[str, Component] = {
     "TJE180": Component("Jersey di cotone 180 g/m²", "fabric", "m", (1.1, 1.5), "weaving", 6.8,
                         (("CO", 100),), certs="GOTS", origins=("IT", "PT"), material="jersey"),
     "TFG300": Component("Felpa garzata 300 g/m²", "fabric", "m", (1.4, 1.9), "weaving", 8.9,
-                        (("CO", 80), ("PL", 20)), 0.2, "GRS", ("IT", "PT"), "cotone garzato"),
+                        (("CO", 80), ("PL", 20)), 0.2, "GRS", ("IT", "PT"), "cotone garzato",
+                        gsm=310, width=180),
     "TPO120": Component("Popeline stretch 120 g/m²", "fabric", "m", (1.6, 2.1), "weaving", 7.4,
-                        (("CO", 95), ("EA", 5)), certs="OEKO-TEX", material="popeline"),
+                        (("CO", 95), ("EA", 5)), certs="OEKO-TEX", material="popeline",
+                        gsm=118, width=145),
     "TDN12": Component("Denim 12 oz", "fabric", "m", (1.3, 1.7), "weaving", 9.6,
                        (("CO", 98), ("EA", 2)), origins=("IT", "TR"), material="denim"),
     "TCR140": Component("Crêpe di viscosa", "fabric", "m", (2.0, 2.8), "weaving", 8.2,
-                        (("VI", 100),), material="crêpe"),
+                        (("VI", 100),), material="crêpe", gsm=140, width=140),
     "TGA280": Component("Gabardina di lana", "fabric", "m", (1.5, 2.3), "weaving", 18.5,
-                        (("WO", 100),), certs="RWS", material="lana"),
+                        (("WO", 100),), certs="RWS", material="lana", gsm=280, width=150),
     "TTW250": Component("Twill di cotone", "fabric", "m", (1.3, 1.7), "weaving", 7.9,
-                        (("CO", 97), ("EA", 3)), material="twill"),
+                        (("CO", 97), ("EA", 3)), material="twill", gsm=250, width=148),
     "TLI160": Component("Lino lavato", "fabric", "m", (1.7, 2.4), "weaving", 12.0,
                         (("LI", 100),), material="lino"),
     "TFO070": Component("Fodera in viscosa", "fabric", "m", (0.9, 1.5), "weaving", 4.1,
-                        (("VI", 100),)),
+                        (("VI", 100),), gsm=70, width=140),
     "TCA150": Component("Cady poliestere riciclato", "fabric", "m", (1.8, 2.6), "weaving", 9.3,
                         (("PL", 100),), 1.0, "GRS", material="cady"),
     # yarns
@@ -210,6 +219,22 @@ COMPONENTS: dict[str, Component] = {
     "FLR216": Component("Filato lana rigenerata Nm 2/16", "yarn", "kg", (0.35, 0.55),
                         "spinning", 9.5, (("WO", 70), ("PA", 30)), 0.7, "GRS",
                         material="lana rigenerata", count="Nm 2/16"),
+    # fibres (a spinning mill's raw material: tops and staple fibre, kg per kg of yarn)
+    "FB-CO": Component("Cotone in fiocco pettinato", "fibre", "kg", (1.0, 1.0), "fibre", 2.4,
+                       (("CO", 100),), certs="GOTS", origins=("GR",), supplier="cotoniera"),
+    "FB-WM": Component("Tops di lana merino 19,5 micron", "fibre", "kg", (1.0, 1.0), "fibre",
+                       11.5, (("WM", 100),), certs="RWS", origins=("AU",),
+                       supplier="pettinatura"),
+    "FB-WS": Component("Tops di cashmere", "fibre", "kg", (1.0, 1.0), "fibre", 96.0,
+                       (("WS", 100),), origins=("MN",), supplier="pettinatura"),
+    "FB-WO": Component("Lana rigenerata in fiocco", "fibre", "kg", (1.0, 1.0), "fibre", 3.2,
+                       (("WO", 100),), 1.0, "GRS", supplier="pettinatura"),
+    "FB-VI": Component("Viscosa in fiocco", "fibre", "kg", (1.0, 1.0), "fibre", 2.1,
+                       (("VI", 100),), origins=("AT",), supplier="fibre-ferraresi"),
+    "FB-PA": Component("Poliammide 6.6 in fiocco", "fibre", "kg", (1.0, 1.0), "fibre", 3.4,
+                       (("PA", 100),), supplier="fibre-ferraresi"),
+    "FB-EA": Component("Elastan filo continuo", "fibre", "kg", (1.0, 1.0), "fibre", 7.8,
+                       (("EA", 100),), supplier="fibre-ferraresi"),
     # trims
     "ABC18": Component("Bottoni corozo 18L", "trim", "pcs", (4, 8), "trims", 0.18,
                        origins=("IT", "EC")),
@@ -237,6 +262,14 @@ COMPONENTS: dict[str, Component] = {
                        "packaging", 0.9, recycled=0.8, certs="FSC"),
 }
 YARNS = tuple(code for code, c in COMPONENTS.items() if c.kind == "yarn")
+# What the suppliers' declarations say a component contains (CAS number, % w/w), written on
+# the BOM lines of firms that export a substances column: a zip with DEHP above the REACH 0.1 %
+# threshold and lead below it, titanium dioxide (not of very high concern) in tape and labels.
+SUBSTANCES: dict[str, tuple[tuple[str, float], ...]] = {
+    "ACZ18": (("117-81-7", 0.25), ("7439-92-1", 0.05), ("13463-67-7", 1.2)),
+    "ARV06": (("7440-02-0", 0.03),),
+    "EMA01": (("13463-67-7", 0.8),),
+}
 _LABELS = (("EMA01",), ("ECO01",), ("ECA01", None))
 _PACK = (("IBU01",), ("ISC10", None))
 # category → slots of its BOM: one component is picked per slot (None: the slot may stay empty).
@@ -343,6 +376,10 @@ EXTERNAL_SUPPLIERS: dict[str, tuple[str, str, str, str]] = {
     "depuratore": ("Depurazione Acque Correggio S.r.l.", "Correggio", "RE", "wastewater"),
     "detergenti": ("Detergenza Industriale Bassa S.r.l.", "Mirandola", "MO", "chemicals"),
     "enzimi": ("Enzimi e Pomici Italia S.r.l.", "Bologna", "BO", "chemicals"),
+    # Where the spinning mill buys its fibres: wool and cashmere tops, staple fibres.
+    "pettinatura": ("Pettinatura Lane Biellesi S.p.A.", "Biella", "BI", "fibre"),
+    "fibre-ferraresi": ("Fibre Tessili Ferraresi S.p.A.", "Ferrara", "FE", "fibre"),
+    "cotoniera": ("Cotoniera Emiliana Fibre S.r.l.", "Bologna", "BO", "fibre"),
 }
 # Processes done on the firm's own goods: such suppliers are terzisti (subcontractors).
 SUBCONTRACTED = frozenset(
@@ -590,14 +627,16 @@ ARCHETYPES: tuple[Archetype, ...] = (
                  ("Descrizione componente", "component_name"), ("Tipo", "component_kind"),
                  ("Q.tà", "quantity"), ("UM", "unit"), ("Fornitore", "supplier_code"),
                  ("Composizione", "composition"), ("Quota riciclata", "recycled_share"),
-                 ("Certificazioni", "certifications"), ("Origine", "origin_country")),
+                 ("Certificazioni", "certifications"), ("Origine", "origin_country"),
+                 ("Peso g/mq", "fabric_weight_gsm"), ("Altezza cm", "fabric_width_cm"),
+                 ("Sostanze (CAS:%)", "substances")),
                 values={"component_kind": {"TES": "fabric", "FIL": "yarn", "ACC": "trim",
                                            "ETI": "label", "IMB": "packaging"}},
                 units=_BRAND_UNITS, full_snapshot=True,
                 # Its people write PL and EA, which code tables read differently: say which.
                 fibres={"PL": "polyester", "EA": "elastane"},
-                # Its fabrics are bought 150 cm wide: with the g/m² of a fabric's name, metres
-                # of fabric become kg.
+                # Fabrics without a technical sheet in its ERP are usually bought 150 cm wide:
+                # with the g/m² of the fabric's name, their metres become kg, as an estimate.
                 constants={"fabric_width_cm": "150"},
             ),
             "suppliers": TS_SUPPLIERS,
@@ -643,6 +682,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
             FaultSpec("orders", "bad_date", 0.80, value="31/02/2026"),
             FaultSpec("orders", "bad_number", 0.50, file=1, value="1,2,3"),
             FaultSpec("bom_lines", "unknown_supplier", 0.40, value="F00097"),
+            FaultSpec("bom_lines", "substances_malformed", 0.62, value="DEHP 0,3%"),
             FaultSpec("products", "gtin_scientific", 0.25, digits=2),
         ),
     ),
@@ -727,7 +767,9 @@ ARCHETYPES: tuple[Archetype, ...] = (
                  ("Component Description", "component_name"), ("Type", "component_kind"),
                  ("Qty", "quantity"), ("UoM", "unit"), ("Vendor", "supplier_code"),
                  ("Composition", "composition"), ("Recycled Share", "recycled_share"),
-                 ("Certifications", "certifications"), ("Country of Origin", "origin_country")),
+                 ("Certifications", "certifications"), ("Country of Origin", "origin_country"),
+                 ("Fabric Weight (g/m2)", "fabric_weight_gsm"),
+                 ("Fabric Width (cm)", "fabric_width_cm"), ("Substances", "substances")),
                 values={"component_kind": {"FABRIC": "fabric", "TRIM": "trim",
                                            "LABEL": "label", "PACKAGING": "packaging"}},
                 units={"PCS": "pcs", "MTR": "m", "SET": "set", "PR": "pair"},
@@ -774,6 +816,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
             FaultSpec("orders", "duplicate_line", 0.45),
             FaultSpec("products", "gtin_scientific", 0.70, digits=5),
             FaultSpec("bom_lines", "missing_supplier", 0.60),
+            FaultSpec("bom_lines", "fabric_weight_absurd", 0.203, value="1800"),
         ),
     ),
     Archetype(
@@ -883,6 +926,24 @@ ARCHETYPES: tuple[Archetype, ...] = (
                  ("Prezzo/kg", "unit_price")),
                 constants={"direction": "sale"}, units={"KG": "kg"},
             ),
+            # Where each yarn's fibre comes from: its fibre lots, bought from fibre suppliers.
+            "suppliers": Table(
+                ("fornitori.csv",), "fornitori.csv",
+                (("Cod. fornitore", "local_code"), ("Ragione sociale", "name"),
+                 ("P.IVA", "vat_number"), ("Comune", "municipality"), ("Prov.", "province"),
+                 ("Nazione", "country"), ("Fornitura", "process"), ("Terzista", "subcontractor")),
+                values={"process": {"FIBRE": "fibre"}}, full_snapshot=True,
+            ),
+            "bom_lines": Table(
+                ("distinta_filati.csv",), "distinta_filati.csv",
+                (("Cod. filato", "sku"), ("Riga", "line_no"), ("Cod. fibra", "component_code"),
+                 ("Descrizione fibra", "component_name"), ("Tipo", "component_kind"),
+                 ("Kg per rocca", "quantity"), ("UM", "unit"), ("Fornitore", "supplier_code"),
+                 ("Composizione", "composition"), ("Riciclato", "recycled_share"),
+                 ("Certificazione", "certifications"), ("Origine", "origin_country")),
+                values={"component_kind": {"FIBRA": "fibre"}}, units={"KG": "kg"},
+                full_snapshot=True,
+            ),
         },
         orders=OrderPlan(
             lines=(80, 24), days=(("2026-01-07", "2026-11-19"), ("2026-11-20", "2026-11-20")),
@@ -891,7 +952,10 @@ ARCHETYPES: tuple[Archetype, ...] = (
             customers=("CL{:05d}", 25),
         ),
         products=ProductPlan(18, (), "FT{n:04d}", 101, yarns=True),
+        suppliers=("pettinatura", "fibre-ferraresi", "cotoniera"),
+        supplier_code=("FF{:03d}", 10),
         compositions=("pct_name",),
+        component_kinds={"fibre": "FIBRA"},
         faults=(FaultSpec("orders", "negative_quantity", 0.70),),
     ),
 )
@@ -1192,6 +1256,13 @@ def _products(firm: Firm, rnd: _Rand) -> list[Product]:
             code = YARNS[i % len(YARNS)]
             c = COMPONENTS[code]
             colour = COLOURS[(i + 3 * (i // len(YARNS))) % len(COLOURS)]  # no repeats
+            mass_g = rnd.pick((1000, 1500))
+            # Fibre per cone, 6 % more than the yarn: what spinning wastes.
+            fibre_lots = tuple(
+                (f"FB-{f}", round(mass_g / 1000 * share / 100 * 1.06, 3),
+                 COMPONENTS[f"FB-{f}"].origins[0])
+                for f, share in c.fibres
+            )  # fmt: skip
             out.append(
                 Product(
                     sku=plan.sku.format(n=n),
@@ -1199,12 +1270,13 @@ def _products(firm: Firm, rnd: _Rand) -> list[Product]:
                     name=f"{c.material.capitalize()} {colour}",
                     category="filato",
                     season="",
-                    mass_g=rnd.pick((1000, 1500)),
+                    mass_g=mass_g,
                     made_in="IT",
                     price=round(c.price * rnd.uniform(1.0, 1.15), 2),
                     composition=composition_text(c.fibres, firm.arch.compositions[0]),
                     count=c.count,
                     colour=colour,
+                    bom=fibre_lots,
                 )
             )
             continue
@@ -1273,6 +1345,10 @@ def _master_data(firm: Firm, seed: int) -> MasterData:
         candidates = [s.code for s in suppliers if s.process == process]
         if not candidates:
             raise ValueError(f"{firm.company_id}: no supplier for {process} ({code})")
+        named = COMPONENTS[code].supplier if code in COMPONENTS else ""
+        if named in firm.arch.suppliers:
+            supplier_of[code] = suppliers[firm.arch.suppliers.index(named)].code
+            continue
         supplier_of[code] = rnd.pick(candidates)
     fmt, count = firm.arch.orders.customers
     customers, n = [], rnd.between(1, 300)
@@ -1563,6 +1639,8 @@ def _spoil(spec: FaultSpec, old: str, decimal: str) -> str:
         return old[:-1] + str((int(old[-1]) + 1) % 10)
     if spec.kind == "missing_supplier":
         return ""
+    if spec.kind == "fabric_weight_absurd" and old:  # a zero too many: 310 → 3100
+        return old + "0"
     return spec.value
 
 
@@ -1705,6 +1783,11 @@ def _bom_rows(firm: Firm, md: MasterData, table: Table, style: Style) -> list[li
                 "component_name": c.name,
                 "component_kind": firm.arch.component_kinds[c.kind],
                 "~count": c.count,
+                "fabric_weight_gsm": style.number(c.gsm, 0) if c.gsm else "",
+                "fabric_width_cm": style.number(c.width, 0) if c.width else "",
+                "substances": "; ".join(
+                    f"{cas}:{style.number(pct, 2)}%" for cas, pct in SUBSTANCES.get(code, ())
+                ),
                 "quantity": style.number(qty, BOM_DECIMALS[c.unit]),
                 "unit": table.source_unit(c.unit),
                 "supplier_code": md.supplier_of[code],

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from hub.canonical import BOOL, CANONICAL_UNITS, DATE, ENTITIES, FLOAT, INT, TEXT, Entity
 from hub.config import CsvFormat, EntityMapping
-from hub.harmonization import fibres
+from hub.harmonization import fibres, substances
 
 # Spellings of units ERPs write, beyond what a source's `units:` map declares.
 UNIT_SYNONYMS = {
@@ -113,6 +113,9 @@ def stage(
     if "composition" in mapping.columns:  # fibre names and shares (BOM lines, articles)
         bad_comp, why = fibres.check_column(columns["composition"], mapping.fibres)
         flag(bad_comp, f"{entity}.composition_valid", lambda i: why[i])
+    if "substances" in mapping.columns:  # declared substances: CAS numbers, w/w concentrations
+        bad_subs, why_subs = substances.check_column(columns["substances"])
+        flag(bad_subs, substances.RULE, lambda i: why_subs[i])
     keep = pa.array(~bad)
     out = _assemble(ent, columns, company_id, file, table.column("_line"))
     mapped = set(mapping.columns.values())

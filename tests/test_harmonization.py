@@ -261,3 +261,280 @@ def test_a_fibres_map_naming_an_unknown_fibre_is_a_config_error(tmp_path):
                                             encoding="utf-8")  # fmt: skip
     with pytest.raises(ConfigError, match=r"fibres\.EA: 'spandexx' is not a fibre"):
         load_district(tmp_path / "district.yaml")
+
+
+# --- base units of order lines, through the BOM lines' path -----------------------------------
+
+
+def test_every_canonical_unit_has_a_base_unit():
+    from hub.canonical import CANONICAL_UNITS
+
+    assert set(units.factors()) == set(CANONICAL_UNITS)
+    # What is not canonical has no base: staging quarantines it before (unit.unknown).
+    qty, base = units.to_base(pa.array([1.0, 2.0]), pa.array(["pcs", "CT"]))
+    assert qty.to_pylist() == [1.0, None] and base.to_pylist() == ["pcs", None]
+
+
+def _staged_orders(rows: list[dict]) -> pa.Table:
+    from hub.canonical import ENTITIES
+
+    base = {"order_id": "O1", "direction": "purchase", "order_date": None, "sku": "TJE180",
+            "counterparty": "F1", "delivery_date": None, "unit_price": 1.0,
+            "company_id": "acme", "_file": "ordini.csv", "_line": 2}  # fmt: skip
+    data = [{**base, "line_no": i + 1, **r} for i, r in enumerate(rows)]
+    return pa.Table.from_pylist(data, schema=ENTITIES["orders"].schema())
+
+
+def test_order_lines_get_base_quantity_and_unit_like_bom_lines():
+    from hub.harmonize import harmonize
+
+    staged = _staged_orders(
+        [
+            {"quantity": 1500.0, "unit": "g"},
+            {"quantity": 250.0, "unit": "cm"},
+            {"quantity": 12.0, "unit": "pcs"},
+            {"quantity": 3.0, "unit": "m2"},
+        ]
+    )
+    out = harmonize("orders", staged, sync_id="s", supplier_ids={})["order_lines"]
+    assert out.column("base_quantity").to_pylist() == pytest.approx([1.5, 2.5, 12.0, 3.0])
+    assert out.column("base_unit").to_pylist() == ["kg", "m", "pcs", "m2"]
+    assert out.column("quantity").to_pylist() == [1500.0, 250.0, 12.0, 3.0]  # as written
+    from hub.canonical import arrow_schema
+
+    assert set(out.column_names) == set(arrow_schema("order_lines").names)
+
+
+@pytest.mark.parametrize("entity", ["orders", "bom_lines"])
+def test_an_unknown_unit_is_quarantined_by_the_same_rule_for_orders_and_bom_lines(entity):
+    from connectors.csv_parser import CsvOptions, parse_csv
+    from hub.config import CsvFormat, EntityMapping
+    from hub.staging import stage
+
+    fmt = CsvFormat(delimiter=";", decimal=",", encoding="utf-8")
+    if entity == "orders":
+        header = "Nr;Riga;Tipo;Data;Articolo;Qta;UM"
+        rows = ["1;1;V;01/02/2026;A1;3;PZ", "1;2;V;01/02/2026;A1;3;CT"]
+        cols = {"order_id": "Nr", "line_no": "Riga", "direction": "Tipo", "order_date": "Data",
+                "sku": "Articolo", "quantity": "Qta", "unit": "UM"}  # fmt: skip
+    else:
+        header = "Articolo;Riga;Componente;Qta;UM"
+        rows = ["A1;1;C1;3;PZ", "A1;2;C2;3;CT"]
+        cols = {"sku": "Articolo", "line_no": "Riga", "component_code": "Componente",
+                "quantity": "Qta", "unit": "UM"}  # fmt: skip
+    mapping = EntityMapping(files="x.csv", columns=cols, values={"direction": {"V": "sale"}})
+    data = ("\n".join([header, *rows]) + "\n").encode()
+    table, head = parse_csv(data, "x.csv", CsvOptions(";", '"', "utf-8"))
+    staged = stage(table, head, entity=entity, mapping=mapping, fmt=fmt, company_id="acme",
+                   file="x.csv")  # fmt: skip
+    assert [(p.line, p.rule) for p in staged.problems] == [(3, "unit.unknown")]
+    assert "'CT' is not known" in staged.problems[0].reason
+    assert staged.table.column("unit").to_pylist() == ["pcs"]
+
+
+# --- fabric weight and width: declared, or estimated and said so ------------------------------
+
+
+def test_a_weight_read_from_the_name_and_the_usual_width_are_flagged_as_assumed():
+    gsm, gsm_est = units.gsm_column(pa.array([150.0, None, None, None]),
+                                    pa.array(["Crêpe 180 g/m²", "Jersey 180 g/m²", "Lino",
+                                              "Denim 12 oz"]))  # fmt: skip
+    assert gsm.to_pylist() == pytest.approx([150.0, 180.0, None, 406.9])  # declared wins
+    assert gsm_est.to_pylist() == [False, True, False, True]
+    width, width_est = units.width_column(pa.array([140.0, None, None, None]), 150.0)
+    assert width.to_pylist() == [140.0, 150.0, 150.0, 150.0]
+    assert width_est.to_pylist() == [False, True, True, True]
+    kg, basis = units.quantity_kg(pa.array([2.0, 2.0, 2.0, 1.0]), pa.array(["m", "m", "m", "m2"]),
+                                  gsm, width, gsm_est, width_est)  # fmt: skip
+    assert kg.to_pylist() == pytest.approx([0.42, 0.54, None, 0.4069])
+    assert basis.to_pylist() == [
+        units.BASIS_FABRIC_LENGTH,
+        units.BASIS_FABRIC_LENGTH + units.ASSUMED + units.GSM_FROM_NAME + "; " + units.USUAL_WIDTH,
+        None,  # no weight at all: no kg, nothing invented
+        units.BASIS_FABRIC_AREA + units.ASSUMED + units.GSM_FROM_NAME,  # width plays no part
+    ]
+
+
+def test_a_width_constant_without_a_width_column_is_an_estimate_on_every_row():
+    width, est = units.width_column(pa.array([150.0, 150.0]), 150.0, mapped=False)
+    assert width.to_pylist() == [150.0, 150.0] and est.to_pylist() == [True, True]
+    width, est = units.width_column(pa.array([150.0, None]), None)  # no usual width
+    assert width.to_pylist() == [150.0, None] and est.to_pylist() == [False, False]
+
+
+def _staged_bom(rows: list[dict]) -> pa.Table:
+    from hub.canonical import ENTITIES
+
+    base = {c: None for c in ENTITIES["bom_lines"].names}
+    base |= {"company_id": "acme", "sku": "A1", "component_kind": "fabric", "unit": "m",
+             "quantity": 2.0, "_file": "bom.csv", "_line": 2}  # fmt: skip
+    data = [{**base, "line_no": i + 1, "component_code": f"C{i}", **r} for i, r in enumerate(rows)]
+    return pa.Table.from_pylist(data, schema=ENTITIES["bom_lines"].schema())
+
+
+@pytest.mark.parametrize(("constant", "mapped", "expected"), [
+    ("150", True, [140.0, 150.0]),   # the usual width fills the line without one
+    ("150", False, [150.0, 150.0]),  # no width column: staging wrote it on every row
+    ("1,5 m", True, [140.0, None]),  # not a number: no usual width, nothing invented
+    (None, True, [140.0, None]),
+])  # fmt: skip
+def test_harmonized_bom_lines_use_the_firms_usual_width_only_where_a_line_has_none(
+    constant, mapped, expected
+):
+    from hub.config import EntityMapping
+    from hub.harmonize import harmonize
+
+    cols = {"sku": "a", "line_no": "b", "component_code": "c", "quantity": "d", "unit": "e"}
+    if mapped:
+        cols["fabric_width_cm"] = "w"
+    mapping = EntityMapping(
+        files="x", columns=cols, constants={"fabric_width_cm": constant} if constant else {}
+    )
+    widths = [140.0, None] if mapped else [150.0, 150.0]
+    staged = _staged_bom([{"component_name": "Jersey 180 g/m²", "fabric_width_cm": w}
+                          for w in widths])  # fmt: skip
+    out = harmonize("bom_lines", staged, sync_id="s", supplier_ids={}, mapping=mapping)
+    rows = out["bom_lines"].to_pylist()
+    assert [r["fabric_width_cm"] for r in rows] == expected
+    for r in rows:
+        if r["fabric_width_cm"] is None:
+            assert r["quantity_kg"] is None and r["quantity_kg_basis"] is None
+        else:
+            assert "assumed" in r["quantity_kg_basis"]  # g/m² from the name, at least
+            usual = constant and (not mapped or r["line_no"] == 2)
+            assert ("usual width" in r["quantity_kg_basis"]) == bool(usual)
+            assert r["base_quantity"] == 2.0 and r["base_unit"] == "m"
+
+
+def test_fabric_weight_and_width_out_of_range_are_quarantined():
+    from hub import quality
+    from tests.test_quality import bom
+
+    df = bom(5, fabric_weight_gsm=[180.0, -180.0, 1800.0, None, 12.0],
+             fabric_width_cm=[150.0, 1.5, 150.0, 1500.0, 150.0])  # fmt: skip
+    report = quality.validate("bom_lines", df)
+    weight = [i for i in report.row_issues if i.rule == "bom_lines.fabric_weight_range"]
+    width = [i for i in report.row_issues if i.rule == "bom_lines.fabric_width_range"]
+    assert [i.row for i in weight] == [1, 2, 4] and "-180" in weight[0].reason
+    assert [i.row for i in width] == [1, 3] and "1.5 cm" in width[0].reason
+
+
+# --- declared substances: the passports' reader, run at staging -------------------------------
+
+
+def _cas(body: str) -> str:
+    check = sum(int(d) * i for i, d in enumerate(reversed(body), 1)) % 10
+    return f"{body[:-2]}-{body[-2:]}-{check}"
+
+
+_CAS_BODY = st.text("0123456789", min_size=4, max_size=9).filter(lambda b: b[0] != "0")
+_PCT = st.decimals(min_value=0, max_value=100, places=3, allow_nan=False)
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(_CAS_BODY, _PCT, st.sampled_from([".", ","])), min_size=1,
+                max_size=4), st.sampled_from(["; ", ";", "\n"]))  # fmt: skip
+def test_well_formed_declarations_pass_and_read_back(parts, sep):
+    from hub.harmonization.substances import error
+    from hub.passports.substances import parse_substances
+
+    text = sep.join(f"{_cas(b)}:{str(p).replace('.', d)}%" for b, p, d in parts)
+    assert error(text) is None, text
+    read = parse_substances(text)
+    assert [r["cas"] for r in read] == [_cas(b) for b, _, _ in parts]
+    expected = [float(p) / 100 for _, p, _ in parts]
+    assert [r["concentration"] for r in read] == pytest.approx(expected)
+
+
+@settings(deadline=None)
+@given(_CAS_BODY, st.integers(1, 9), _PCT)
+def test_a_wrong_check_digit_is_rejected(body, delta, pct):
+    from hub.harmonization.substances import error
+
+    good = _cas(body)
+    bad = good[:-1] + str((int(good[-1]) + delta) % 10)
+    assert "is not a valid CAS number" in error(f"{bad}:{pct}%")
+
+
+@settings(deadline=None)
+@given(_CAS_BODY, st.floats(100.001, 1e9) | st.floats(-1e9, -0.001))
+def test_a_concentration_outside_0_to_100_percent_is_rejected(body, pct):
+    from hub.harmonization.substances import error
+
+    assert "not between 0 and 100 %" in error(f"{_cas(body)}:{pct}%")
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.text(max_size=40))
+def test_any_text_gets_a_verdict_never_an_exception(text):
+    from hub.harmonization.substances import error
+    from hub.passports.substances import parse_substances
+
+    why = error(text)
+    if why is None:  # what staging lets through, the passports can read
+        parse_substances(text)
+    else:
+        assert why.startswith("substances ")
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("DEHP 0,3%", "is not a valid CAS number"),
+    ("117-81-8:0,3%", "is not a valid CAS number"),
+    ("117-81-7:tre%", "is not a number"),
+    ("117-81-7:130%", "not between 0 and 100 %"),
+    ('[{"cas": "117-81-7", "concentration": {"v": 1}}]', "not a list of"),
+    ("[oops", "not valid JSON"),
+])  # fmt: skip
+def test_malformed_declarations_are_set_aside_at_staging_with_a_reason(text, words):
+    from hub.harmonization import substances
+
+    bad, why = substances.check_column(pa.array(["117-81-7:0,25%", text, None, text]))
+    assert bad.tolist() == [False, True, False, True]
+    assert words in why[1] and why[0] is None and why[2] is None
+
+
+# --- fibre steps: a facility only where the data says ------------------------------------------
+
+
+def test_fibre_facilities_from_a_district_spinning_mill_or_none():
+    import json
+
+    import pandas as pd
+
+    from hub.harmonization.supply_chain import _fibre_steps
+
+    def detail(*fibres):
+        return json.dumps([{"fibre": f, "share": 100 / len(fibres), "recycled": False}
+                           for f in fibres])  # fmt: skip
+
+    mill_vat = "IT16950570362"
+    bom = pd.DataFrame([
+        # the mill's own fibre lots: wool from two suppliers, cotton from one
+        ("mill", "Y1", 1, "FB-WO", "fibre", 1.0, "W1", detail("wool")),
+        ("mill", "Y2", 1, "FB-WO2", "fibre", 1.0, "W2", detail("wool")),
+        ("mill", "Y3", 1, "FB-CO", "fibre", 1.0, "C1", detail("cotton")),
+        # a knitter's yarns: from the mill, from a mill that exports nothing, with no supplier
+        ("knit", "K1", 1, "YCO", "yarn", 0.3, mill_vat, detail("cotton")),
+        ("knit", "K1", 2, "YWO", "yarn", 0.3, mill_vat, detail("wool")),
+        ("knit", "K1", 3, "YPA", "yarn", 0.3, mill_vat, detail("polyamide")),
+        ("knit", "K1", 4, "YXX", "yarn", 0.3, "IT00743110157", detail("cotton")),
+        ("knit", "K1", 5, "YNN", "yarn", 0.3, None, detail("cotton")),
+    ], columns=["company_id", "sku", "line_no", "component_code", "component_kind",
+                "quantity_kg", "supplier_id", "composition_detail"])  # fmt: skip
+    companies = pd.DataFrame({"company_id": ["mill", "knit"], "vat_number": ["16950570362", None],
+                              "country": ["IT", "IT"]})  # fmt: skip
+    suppliers = pd.DataFrame({"supplier_id": ["W1", "W2", "C1"], "name": ["Wool A", "Wool B",
+                              "Cotton C"], "country": ["IT", "AU", "IT"], "municipality":
+                              ["Biella", None, "Bologna"], "lat": [45.56, None, 44.49],
+                              "lon": [8.05, None, 11.34]})  # fmt: skip
+    steps = _fibre_steps(bom, companies, suppliers).set_index("component_code")
+    assert steps.loc["FB-CO", "facility_name"] == "Cotton C"  # a lot: at its supplier
+    assert steps.loc["FB-CO", "facility_kind"] == "supplier"
+    assert steps.loc["YCO", "facility_name"] == "Cotton C"
+    assert steps.loc["YCO", "facility_kind"] == "upstream supplier"
+    assert "bought by mill" in steps.loc["YCO", "evidence"]
+    for code, why in [("YWO", "several: Wool A, Wool B"), ("YPA", "lists no polyamide lot"),
+                      ("YXX", "not in the data"), ("YNN", "not in the data")]:  # fmt: skip
+        assert pd.isna(steps.loc[code, "facility_id"]), code
+        assert steps.loc[code, "facility_kind"] == "unknown" and why in steps.loc[code, "evidence"]
+    assert pd.isna(steps.loc["YWO", "lat"])  # no facility, no place

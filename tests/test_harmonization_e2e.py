@@ -13,6 +13,8 @@ from stdnum.it import iva
 from tests.conftest import ROOT, new_district
 from tests.test_sample import _violations
 
+FAULTS = json.loads((ROOT / "sample" / "faults.json").read_text())
+
 pytestmark = pytest.mark.integration
 
 
@@ -59,21 +61,105 @@ def test_the_composition_fault_is_quarantined_with_its_sum(synced):
     assert "add up to 90%" in q[0]["reason"]
 
 
-def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced):
-    rows = synced.sql("select unit, quantity, quantity_kg, quantity_kg_basis, fabric_weight_gsm, "
-                      "fabric_width_cm from bom_lines")  # fmt: skip
+def _bom_lines_as_written(sample_rows) -> dict[tuple, dict]:
+    """(company, sku, line_no) → the loadable BOM line as the independent reader parsed it."""
+    return {(c, r["sku"], r["line_no"]): r for (c, e), recs in sample_rows.items()
+            if e == "bom_lines" for r in recs if not r["_rule"]}  # fmt: skip
+
+
+def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
+    written = _bom_lines_as_written(sample_rows)
+    rows = synced.sql(
+        "select company_id, sku, line_no, unit, quantity, quantity_kg, "
+        "quantity_kg_basis, fabric_weight_gsm, fabric_width_cm from bom_lines"
+    )
+    assert len(rows) == len(written)
+    measured = assumed = 0
     for r in rows:
+        line = written[(r["company_id"], r["sku"], r["line_no"])]
         if r["unit"] in ("kg", "g"):
             assert r["quantity_kg"] == pytest.approx(r["quantity"] / (1 if r["unit"] == "kg"
                                                                       else 1000))  # fmt: skip
         elif r["unit"] == "m" and r["fabric_weight_gsm"] and r["fabric_width_cm"]:
             expected = r["quantity"] * r["fabric_width_cm"] / 100 * r["fabric_weight_gsm"] / 1000
             assert r["quantity_kg"] == pytest.approx(expected)
-            assert r["quantity_kg_basis"] == "length × width × g/m²"
+            declared = isinstance(line.get("fabric_weight_gsm"), float) and isinstance(
+                line.get("fabric_width_cm"), float
+            )
+            if declared:  # the technical sheet: a measured basis, no assumption
+                assert r["quantity_kg_basis"] == "length × width × g/m²", r
+                assert r["fabric_weight_gsm"] == line["fabric_weight_gsm"]
+                measured += 1
+            else:  # g/m² from the name and the firm's usual width: an estimate, said so
+                assert r["quantity_kg_basis"].startswith("length × width × g/m² — assumed: ")
+                assert "name" in r["quantity_kg_basis"] and "usual width" in r["quantity_kg_basis"]
+                assumed += 1
         else:
             assert r["quantity_kg"] is None and r["quantity_kg_basis"] is None
-    by_metre = [r for r in rows if r["quantity_kg_basis"] == "length × width × g/m²"]
-    assert by_metre, "moda-carpi's fabrics with g/m² in their names and 150 cm width"
+    assert measured and assumed, "declared technical sheets and the name/width fallback"
+    # Two firms export g/m² and width; confezioni-reno has no usual width: a fabric without its
+    # sheet stays without kg there, even when its name gives the weight (Denim 12 oz).
+    exporting = {c for (c, _, _), line in written.items()
+                 if isinstance(line.get("fabric_weight_gsm"), float)}  # fmt: skip
+    assert {"moda-carpi", "confezioni-reno"} <= exporting
+    denim = synced.sql(
+        "select quantity_kg, fabric_weight_gsm, fabric_width_cm from bom_lines "
+        "where company_id = 'confezioni-reno' and component_code = 'TDN12'"
+    )
+    assert denim and all(
+        r["quantity_kg"] is None
+        and r["fabric_width_cm"] is None
+        and r["fabric_weight_gsm"] == pytest.approx(406.9)
+        for r in denim
+    )
+
+
+def test_an_absurd_fabric_weight_is_quarantined_with_its_rule(synced):
+    fault = next(f for f in FAULTS if f["fault"] == "fabric_weight_absurd")
+    q = synced.sql(
+        f"select file, line, rule, reason from quarantine where company_id = "
+        f"'{fault['company_id']}' and rule = 'bom_lines.fabric_weight_range'"
+    )
+    assert [(r["file"].rsplit("/", 1)[-1], r["line"]) for r in q] == [
+        (fault["file"].rsplit("/", 1)[-1], fault["line"])
+    ]
+    assert f"{fault['value']} g/m²" in q[0]["reason"]
+
+
+def test_order_lines_carry_base_units(synced, sample_rows):
+    factor = {"g": (0.001, "kg"), "cm": (0.01, "m")}
+    rows = synced.sql("select company_id, order_id, line_no, quantity, unit, base_quantity, "
+                      "base_unit from order_lines")  # fmt: skip
+    written = {(c, r["order_id"], r["line_no"]): r for (c, e), recs in sample_rows.items()
+               if e == "orders" for r in recs if not r["_rule"]}  # fmt: skip
+    assert rows and len(rows) <= len(written)
+    for r in rows:
+        line = written[(r["company_id"], r["order_id"], r["line_no"])]
+        f, base = factor.get(line["unit"], (1.0, line["unit"]))
+        assert (r["base_quantity"], r["base_unit"]) == (pytest.approx(line["quantity"] * f), base)
+    # An order line's unit that the firm's map does not know is quarantined, with its line.
+    for fault in (f for f in FAULTS if f["fault"] == "unknown_unit"):
+        q = synced.sql(f"select file, reason from quarantine where company_id = "
+                       f"'{fault['company_id']}' and line = {fault['line']} "
+                       f"and rule = 'unit.unknown'")  # fmt: skip
+        assert len(q) == 1 and q[0]["file"].endswith(fault["file"].rsplit("/", 1)[-1])
+        assert f"'{fault['value']}' is not known" in q[0]["reason"]
+
+
+def test_declared_substances_load_and_a_malformed_one_is_quarantined(synced, sample_rows):
+    declared = {k: r["substances"] for k, r in _bom_lines_as_written(sample_rows).items()
+                if r.get("substances")}  # fmt: skip
+    assert len({c for c, _, _ in declared}) == 2  # moda-carpi and confezioni-reno
+    rows = synced.sql("select company_id, sku, line_no, substances from bom_lines "
+                      "where substances is not null")  # fmt: skip
+    assert {(r["company_id"], r["sku"], r["line_no"]): r["substances"] for r in rows} == declared
+    fault = next(f for f in FAULTS if f["fault"] == "substances_malformed")
+    q = synced.sql(
+        f"select line, reason from quarantine where company_id = "
+        f"'{fault['company_id']}' and rule = 'bom_lines.substances_valid'"
+    )
+    assert [r["line"] for r in q] == [fault["line"]]
+    assert "is not a valid CAS number" in q[0]["reason"] and fault["value"] in q[0]["reason"]
 
 
 def test_suppliers_merge_by_vat_across_firms_with_the_rule_of_each_merge(synced, sample_rows):
@@ -112,7 +198,9 @@ def test_each_product_has_a_chain_with_tiers_and_distances(synced):
         assert [s["step_no"] for s in chain] == list(range(1, len(chain) + 1))
         for s in chain:
             if s["stage"] == "fibre":
-                assert s["tier"] == 4 and s["distance_km"] is None
+                assert s["tier"] == 4
+            if s["facility_id"] is None:  # nothing invented: no facility, no place, no distance
+                assert s["distance_km"] is None and s["facility_kind"] == "unknown", s
             elif s["lat"] is not None:
                 assert s["distance_km"] is not None and s["distance_km"] >= 0
     yarn = synced.sql("select distinct tier from supply_chain_steps where stage = 'yarn'")
@@ -129,6 +217,60 @@ def test_each_product_has_a_chain_with_tiers_and_distances(synced):
                       "and process = 'dyeing'")  # fmt: skip
     assert dyed and all(s["tier"] == 2 and s["component_code"] for s in dyed)
     assert {s["facility_name"] for s in dyed} == {"Tintoria Secchia S.r.l."}
+
+
+def test_fibre_steps_have_a_facility_only_where_the_data_says(synced, sample_rows):
+    """The spinning mill exports its fibre lots and their suppliers: the fibres of yarns bought
+    from it are located at those suppliers; other fibres stay without a facility, saying why."""
+    mill = "filatura-tresinaro"
+    names = {(c, r["local_code"]): r["name"] for (c, e), recs in sample_rows.items()
+             if e == "suppliers" for r in recs}  # fmt: skip
+    lots = {r["component_code"]: names[(mill, r["supplier_code"])]
+            for r in sample_rows[(mill, "bom_lines")] if not r["_rule"]}  # fmt: skip
+    assert lots, "the mill exports its fibre lots"
+    steps = synced.sql("select * from supply_chain_steps where stage = 'fibre'")
+    own = [s for s in steps if s["company_id"] == mill]
+    assert own and all(s["facility_name"] == lots[s["component_code"]] for s in own)
+    upstream = [s for s in steps if s["facility_kind"] == "upstream supplier"]
+    assert upstream and {s["facility_name"] for s in upstream} <= set(lots.values())
+    assert all(mill in s["evidence"] and s["distance_km"] is not None for s in upstream)
+    # Yarn lines bought from the mill are exactly the ones whose fibres are located upstream.
+    mill_name = "Filatura Tresinaro S.p.A."
+    from_mill = {
+        (c, r["sku"], r["component_code"])
+        for (c, e), recs in sample_rows.items()
+        if e == "bom_lines" and c != mill
+        for r in recs
+        if not r["_rule"] and names.get((c, r["supplier_code"])) == mill_name
+    }
+    assert from_mill == {(s["company_id"], s["sku"], s["component_code"]) for s in upstream}
+    unknown = [s for s in steps if s["facility_id"] is None]
+    assert unknown and all("not in the data" in s["evidence"] for s in unknown)
+
+
+def test_a_product_has_its_chain_located_from_fibre_to_making(synced):
+    steps = synced.sql("select * from supply_chain_steps order by company_id, sku, step_no")
+    chains = {}
+    for s in steps:
+        chains.setdefault((s["company_id"], s["sku"]), []).append(s)
+    full = []
+    for key, chain in chains.items():
+        for code in {s["component_code"] for s in chain if s["stage"] == "yarn"}:
+            path = [s for s in chain if s["component_code"] == code or s["tier"] == 1]
+            if all(s["facility_id"] and s["facility_country"] for s in path) and {
+                s["tier"] for s in path
+            } >= {1, 3, 4}:
+                full.append((key, code, path))
+    assert full, "no product with facilities from fibre to making"
+    (_, _, path) = full[0]
+    assert [s["stage"] for s in path][0] == "fibre" and path[-1]["process"] in (
+        "making",
+        "knitting",
+        "cutting",
+        "sewing",
+        "finishing",
+        "laundry",
+    )
 
 
 def test_filiera_corta_indicators(synced):

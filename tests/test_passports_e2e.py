@@ -91,3 +91,47 @@ def test_passport_page_in_headless_chromium(synced, tmp_path):
         finally:
             browser.close()
     assert errors == []
+
+
+def test_declared_substances_reach_the_restricted_view_and_only_a_summary_is_public(synced):
+    """moda-carpi's zip declares DEHP above 0.1 % w/w, lead below it and titanium dioxide (not of
+    very high concern): the restricted passport lists each with its component and flags DEHP;
+    the public one says only how many Candidate-List substances are above the threshold."""
+    lines = synced.sql(
+        "SELECT company_id, sku, component_code, substances FROM bom_lines "
+        "WHERE substances LIKE '%117-81-7%' ORDER BY company_id, sku"
+    )
+    assert lines, "no BOM line of the sample declares DEHP"
+    folder = Path(synced.hub.resolved_data_dir()) / "passports"
+    for line in lines[:5]:
+        base = folder / line["company_id"] / line["sku"]
+        restricted = json.loads(base.with_name(f"{line['sku']}.restricted.json").read_text())
+        public_text = base.with_name(f"{line['sku']}.json").read_text()
+        public = json.loads(public_text)
+        detail = restricted["credentialSubject"]["substancesOfConcern"]["detail"]
+        mine = {d["cas"]: d for d in detail if d["component"] == line["component_code"]}
+        assert set(mine) == {"117-81-7", "7439-92-1", "13463-67-7"}, detail
+        dehp, lead, tio2 = mine["117-81-7"], mine["7439-92-1"], mine["13463-67-7"]
+        assert dehp["svhc"] and dehp["above_threshold"] and dehp["concentration"] == 0.0025
+        assert lead["svhc"] and not lead["above_threshold"] and lead["concentration"] == 0.0005
+        assert not tio2["svhc"] and not tio2["above_threshold"]
+        summary = public["credentialSubject"]["substancesOfConcern"]
+        assert summary["declared"] is True
+        assert summary["svhcAboveThreshold"] == sum(d["above_threshold"] for d in detail) >= 1
+        assert summary["containsSvhcAbove0.1Percent"] is True
+        assert "detail" not in summary
+        for secret in ("117-81-7", "7439-92-1", "13463-67-7", line["component_code"]):
+            assert secret not in public_text, secret
+
+
+def test_a_product_without_declarations_says_so(synced):
+    sku = synced.sql(
+        "SELECT p.sku FROM products p WHERE p.company_id = 'maglificio-fossoli' "
+        "AND NOT EXISTS (SELECT 1 FROM bom_lines b WHERE b.company_id = p.company_id "
+        "AND b.sku = p.sku AND b.substances IS NOT NULL) LIMIT 1"
+    )[0]["sku"]
+    folder = Path(synced.hub.resolved_data_dir()) / "passports" / "maglificio-fossoli"
+    summary = json.loads((folder / f"{sku}.json").read_text())["credentialSubject"][
+        "substancesOfConcern"
+    ]
+    assert summary["declared"] is False and summary["containsSvhcAbove0.1Percent"] is None

@@ -136,10 +136,31 @@ def _row_rule(ent, rec: dict, m, fmt: CsvFormat, supplier_codes: set[str]) -> st
         return "suppliers.vat_valid"
     if ent.name == "bom_lines" and rec["supplier_code"] not in supplier_codes:
         return "bom_lines.supplier_known"
+    gsm, width = rec.get("fabric_weight_gsm"), rec.get("fabric_width_cm")
+    if isinstance(gsm, float) and not 15 <= gsm <= 1200:
+        return "bom_lines.fabric_weight_range"
+    if isinstance(width, float) and not 20 <= width <= 400:
+        return "bom_lines.fabric_width_range"
+    if rec.get("substances") and not _substances_readable(rec["substances"]):
+        return "bom_lines.substances_valid"
     shares = [float(n) for n in re.findall(r"\d+", rec.get("composition") or "")]
     if ent.name in ("bom_lines", "products") and shares and sum(shares) != 100:
         return f"{ent.name}.composition_valid"
     return None
+
+
+def _substances_readable(text: str) -> bool:
+    """'CAS:concentration%; …' with CAS check digits right and concentrations up to 100 %."""
+    for part in text.split(";"):
+        m = re.fullmatch(r"\s*(\d{2,7})-(\d{2})-(\d):(\d+(?:[.,]\d+)?)%\s*", part)
+        if not m:
+            return False
+        body = m.group(1) + m.group(2)
+        if sum(int(d) * i for i, d in enumerate(reversed(body), 1)) % 10 != int(m.group(3)):
+            return False
+        if float(m.group(4).replace(",", ".")) > 100:
+            return False
+    return True
 
 
 def _expected(out_dir: Path) -> set[tuple[str, int, str]]:

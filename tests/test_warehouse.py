@@ -58,6 +58,8 @@ def lines(n: int = 3, **overrides: list) -> pa.Table:
         "unit_price": [9.99] * n,
         "sync_id": ["s1"] * n,
         "updated_at": [T0] * n,
+        "base_quantity": [float(i) + 0.5 for i in range(n)],
+        "base_unit": ["pcs"] * n,
     }
     cols.update(overrides)
     return pa.table(cols, schema=canonical.arrow_schema("order_lines"))

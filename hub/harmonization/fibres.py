@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from hub.harmonization.checks import distinct_errors
 
 DATA = Path(__file__).resolve().parent / "data"
 TOLERANCE = 0.5  # shares must add up to 100 ± this
@@ -271,9 +272,4 @@ def check_column(values: pa.Array, fibres: Mapping[str, str] | None = None
 
     Used by staging: such rows go to quarantine under `bom_lines.composition_valid`.
     """
-    enc = pc.dictionary_encode(values)
-    errors = [None if v is None else parse(v, fibres).error for v in enc.dictionary.to_pylist()]
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    bad_distinct = np.array([e is not None for e in errors] + [False], dtype=bool)
-    idx = np.where(np.isnan(idx.astype(float)), len(errors), idx).astype(int)
-    return bad_distinct[idx], [errors[i] if i < len(errors) else None for i in idx]
+    return distinct_errors(values, lambda v: parse(v, fibres).error)

@@ -2,8 +2,13 @@
 
 A product's chain is built from what the warehouse already holds:
 
-- **fibre** (tier 4): one step per fibre of each BOM line's normalized composition; the fibre's
-  producer is not known from ERP data, so these steps have no facility (not located);
+- **fibre** (tier 4): one step per fibre of each BOM line's normalized composition. Its
+  facility is known only where the data says where the fibre comes from: a BOM line that *is* a
+  fibre lot (`component_kind` fibre: a spinning mill's tops or staple fibre) is at its supplier;
+  a yarn or fabric bought from a district firm that exports its own BOM with fibre lots (the
+  spinning mill) is at that firm's supplier of that fibre, when it names one supplier of it
+  (facility_kind `upstream supplier`). Otherwise the step has no facility and its evidence says
+  why (the producer is not in the data, or which suppliers it could be): nothing is guessed;
 - **materials** (yarn tier 3, fabric and trims tier 2): one step per BOM line with a supplier,
   at the resolved supplier's place, with the line's mass (`quantity_kg`, per piece);
 - **processes on the product** (tier 1: cutting/sewing, knitting, dyeing, printing, finishing,
@@ -33,6 +38,7 @@ import sqlalchemy as sa
 
 from hub.canonical import TABLES
 from hub.harmonization.frames import read_frame, to_arrow
+from hub.harmonization.identifiers import normalize_vat
 from hub.harmonization.places import haversine_km
 from hub.warehouse import Warehouse
 
@@ -74,7 +80,7 @@ def build(wh: Warehouse, now: datetime | None = None) -> tuple[pd.DataFrame, pd.
     """The chain steps and the per-product indicators, from the warehouse's current tables."""
     now = now or datetime.now(UTC)
     companies = _read(wh, "companies", "company_id", "name", "role", "municipality", "country",
-                      "lat", "lon")  # fmt: skip
+                      "lat", "lon", "vat_number")  # fmt: skip
     products = _read(wh, "products", "company_id", "sku")
     bom = _read(wh, "bom_lines", "company_id", "sku", "line_no", "component_code",
                 "component_kind", "quantity_kg", "supplier_id", "composition_detail")  # fmt: skip
@@ -88,7 +94,7 @@ def build(wh: Warehouse, now: datetime | None = None) -> tuple[pd.DataFrame, pd.
     steps = pd.concat(
         [
             _material_steps(bom, links, suppliers),
-            _fibre_steps(bom),
+            _fibre_steps(bom, companies, suppliers),
             _work_steps(work, links, suppliers, bom),
         ],
         ignore_index=True,
@@ -135,20 +141,82 @@ def _material_steps(bom: pd.DataFrame, links: pd.DataFrame, suppliers: pd.DataFr
     return out
 
 
-def _fibre_steps(bom: pd.DataFrame) -> pd.DataFrame:
+def _fibre_steps(bom: pd.DataFrame, companies: pd.DataFrame | None = None,
+                 suppliers: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+    """One step per fibre of each BOM line's composition, at its facility where the data says."""
+    sources = fibre_sources(bom, companies)
+    names = {} if suppliers is None else dict(zip(suppliers["supplier_id"], suppliers["name"],
+                                                  strict=True))  # fmt: skip
     rows = []
     with_comp = bom[bom["composition_detail"].notna()]
     for r in with_comp.itertuples(index=False):  # BOM lines, not order lines: few thousands
         for part in json.loads(r.composition_detail):
             mass = r.quantity_kg * part["share"] / 100.0 if pd.notna(r.quantity_kg) else None
+            where = f"BOM line {r.line_no}: {part['share']:g}% {part['fibre']}"
+            facility, kind, why = _fibre_facility(r, part["fibre"], sources, names)
             rows.append({
                 "company_id": r.company_id, "sku": r.sku, "component_code": r.component_code,
                 "material": ("recycled " if part["recycled"] else "") + part["fibre"],
                 "mass_kg": mass, "process": "fibre production", "stage": "fibre", "tier": 4,
-                "order": 1, "facility_kind": "unknown", "source": "bom_lines.composition",
-                "evidence": f"BOM line {r.line_no}: {part['share']:g}% {part['fibre']}",
+                "order": 1, "facility_kind": kind, "facility_id": facility,
+                "source": "bom_lines.composition", "evidence": f"{where}; {why}",
             })  # fmt: skip
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if not len(out) or suppliers is None:
+        return out
+    facility = suppliers.rename(columns={"supplier_id": "facility_id", "name": "facility_name",
+                                         "country": "facility_country",
+                                         "municipality": "facility_municipality"})  # fmt: skip
+    return out.merge(facility, on="facility_id", how="left")
+
+
+def fibre_sources(bom: pd.DataFrame, companies: pd.DataFrame | None) -> dict[str, dict]:
+    """Where district firms say their fibres come from: their BOM lines that are fibre lots.
+
+    Returns:
+        The firm's id as its customers' BOM lines name it (its VAT number, as resolved) →
+        {"firm": company_id, "fibres": fibre → sorted supplier ids of its lots of that fibre}.
+    """
+    if companies is None or "vat_number" not in companies or not len(bom):
+        return {}
+    lots = bom[(bom["component_kind"] == "fibre") & bom["supplier_id"].notna()
+               & bom["composition_detail"].notna()]  # fmt: skip
+    by_firm: dict[str, dict[str, set[str]]] = {}
+    for r in lots.itertuples(index=False):
+        for part in json.loads(r.composition_detail):
+            by_firm.setdefault(r.company_id, {}).setdefault(part["fibre"], set()).add(r.supplier_id)
+    out = {}
+    for c in companies.itertuples(index=False):
+        country = c.country if isinstance(c.country, str) else "IT"
+        sid = normalize_vat(c.vat_number, country) if isinstance(c.vat_number, str) else None
+        if sid and c.company_id in by_firm:
+            fibres = {f: sorted(ids) for f, ids in by_firm[c.company_id].items()}
+            out[sid] = {"firm": c.company_id, "fibres": fibres}
+    return out
+
+
+def _fibre_facility(line, fibre: str, sources: dict[str, dict], names: dict[str, str]
+                    ) -> tuple[str | None, str, str]:  # fmt: skip
+    """(facility id, facility kind, why) of a fibre of a BOM line; no facility unless known."""
+    supplier = line.supplier_id if pd.notna(line.supplier_id) else None
+    if line.component_kind == "fibre" and supplier:
+        return supplier, "supplier", "a fibre lot: at its supplier"
+    upstream = sources.get(supplier) if supplier else None
+    if upstream is None:
+        return None, "unknown", "the fibre's producer is not in the data"
+    found = upstream["fibres"].get(fibre, [])
+    firm = upstream["firm"]
+    if len(found) == 1:
+        source = names.get(found[0], found[0])
+        return (
+            found[0],
+            "upstream supplier",
+            f"{fibre} bought by {firm} (the line's supplier) from {source}",
+        )
+    if not found:
+        return None, "unknown", f"{firm} (the line's supplier) lists no {fibre} lot"
+    listed = ", ".join(names.get(f, f) for f in found)
+    return None, "unknown", f"{firm} (the line's supplier) buys {fibre} from several: {listed}"
 
 
 def _work_steps(work: pd.DataFrame, links: pd.DataFrame, suppliers: pd.DataFrame,
