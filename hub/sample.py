@@ -8,6 +8,10 @@ repeated header, a supplier missing from the supplier list…) are seeded at kno
 in `sample/faults.json`: the ground truth the quarantine tests check. Everything else is clean
 and consistent, so that the seeded rows are the only ones the hub should reject.
 
+Two firms export their fabrics' technical sheets (g/m², width) and the substances their suppliers
+declare; the spinning mill exports the fibre lots of its yarns and its fibre suppliers, so that
+the fibres of yarns bought from it can be located.
+
 A seventh firm, a printing subcontractor, drops its exports on an SFTP server with `.ok` markers
 (`SFTP_ARCHETYPE`); it is added to the hand-shaped sample only (`sftp=`), since a benchmark
 district needs no SSH server.
@@ -1936,7 +1940,8 @@ YAML_HEADER = """\
 #         values:        ERP code -> hub value (e.g. order type V -> sale)
 #         units:         ERP unit -> hub unit (pcs, kg, g, m, cm, m2, l, pair, set); a unit
 #                        not listed sends the row to quarantine
-#         constants:     a hub column with the same value on every row
+#         constants:     a hub column with the same value on every row (a BOM's
+#                        fabric_width_cm: the firm's usual width, for lines without one)
 #         format:        overrides the source's format for this entity only
 # Secrets (passwords, keys) never go in this file: write ${{ENV_VAR}} and set the variable.
 # The sample's files contain errors on purpose; sample/faults.json lists where they are.
