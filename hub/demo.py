@@ -77,6 +77,23 @@ def tryton_server(data_dir: Path) -> Iterator[dict[str, str]]:
         _say("Tryton stopped")
 
 
+def run(command: list[str], env: dict[str, str]) -> int:
+    """Run a command; stopped by a signal, stop it first (SIGTERM, then SIGKILL after 30 s) so
+    that it ends before the servers it uses."""
+    child = subprocess.Popen(command, env=env)
+    try:
+        return child.wait()
+    except BaseException:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        raise
+
+
 def sync_args(district: Path, env: dict[str, str], sftp: bool) -> list[str]:
     """`hub sync` arguments: every enabled firm, or, without the SFTP server, the others."""
     if sftp:
@@ -101,23 +118,26 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] not in ("sync", "run") or (args[0] == "run" and len(args) < 2):
         sys.stderr.write(__doc__ or "")
         return 2
-    # `make` stops with SIGTERM too: unwind, so that the servers are stopped.
+    # Ctrl-C, or SIGTERM (a CI job cancelled): unwind, so that the servers are stopped. SIGINT
+    # too when it was inherited ignored (a background job of a non-interactive shell).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     data_dir = Path(os.environ.get("HUB_DATA_DIR", ROOT / "data")).resolve()
     district = Path(os.environ.get("HUB_DISTRICT", ROOT / "district.yaml"))
     bin_dir = Path(sys.executable).parent
     with sftp_server() as sftp, tryton_server(data_dir) as tryton_env:
         env = {**os.environ, **tryton_env}
         if args[0] == "run":
-            command = args[2:] if args[1] == "--" else args[1:]
-            return subprocess.run(command, env=env).returncode
+            return run(args[2:] if args[1] == "--" else args[1:], env)
         hub = str(bin_dir / "hub")
-        checked = subprocess.run([hub, "validate-config"], env=env)
-        if checked.returncode != 0:
-            return checked.returncode
-        return subprocess.run([hub, "sync", *sync_args(district, tryton_env, sftp)],
-                              env=env).returncode  # fmt: skip
+        checked = run([hub, "validate-config"], env)
+        if checked != 0:
+            return checked
+        return run([hub, "sync", *sync_args(district, tryton_env, sftp)], env)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the servers are stopped by now
+        sys.exit(130)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -402,3 +403,26 @@ def test_records_deleted_in_tryton_leave_the_warehouse_with_a_trace(
     # Nothing more is deleted the next time.
     result = district.sync([API])
     assert result.success and not any(r["rows_deleted"] for r in result.syncs.to_pylist())
+
+
+def test_demo_tryton_is_populated_once(tmp_path: Path) -> None:
+    """`make demo`'s Tryton: populated on the first start, kept as it is on the next (a second
+    population would fail on Tryton's unique constraints), made again when half-made."""
+    server = tryton_demo.start_demo(tmp_path)
+    try:
+        assert (tmp_path / "populated").exists()
+        sales = server.admin().search("sale.sale", [])
+    finally:
+        server.stop()
+    again = tryton_demo.start_demo(tmp_path)
+    try:
+        assert again.admin().search("sale.sale", []) == sales and len(sales) == 1
+    finally:
+        again.stop()
+    (tmp_path / "populated").unlink()  # a first run interrupted while populating
+    (tmp_path / "firm.sqlite").write_bytes(b"half made")
+    made = tryton_demo.start_demo(tmp_path)
+    try:
+        assert made.admin().search("sale.sale", []) == sales
+    finally:
+        made.stop()
