@@ -74,7 +74,13 @@ def load_facts(wh: Warehouse, domain: str, company_id: str) -> list[ProductFacts
     products = _rows(wh, "products", company_id=company_id)
     bom = _rows(wh, "bom_lines", company_id=company_id)
     links = _rows(wh, "supplier_links", company_id=company_id)
-    orders = _rows(wh, "order_lines", company_id=company_id, direction="work_order")
+    # Work orders say which subcontractor worked on a SKU: one row per pair, not per order line.
+    t = TABLES["order_lines"]
+    orders = wh.read_arrow(
+        sa.select(t.c.sku, t.c.counterparty).distinct()
+        .where(t.c.company_id == company_id, t.c.direction == "work_order")
+        .order_by(t.c.sku, t.c.counterparty)
+    ).to_pylist()  # fmt: skip
     steps = _optional_rows(wh, "supply_chain_steps", company_id=company_id)
     ids = {r["supplier_id"] for r in links} | {r["supplier_id"] for r in bom if r["supplier_id"]}
     suppliers = {r["supplier_id"]: r for r in _rows(wh, "suppliers") if r["supplier_id"] in ids}
