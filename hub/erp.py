@@ -135,7 +135,8 @@ def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id):
         return FileReport(source.name, "", BLOCKED, (
             f"deletions blocked: the source holds {kept} of the {len(stored)} records loaded from "
             f"it (min_row_ratio {mapping.min_row_ratio}); nothing removed — check the source "
-            "(a wrong query, a database restored in part) or remove the rows by hand"))  # fmt: skip
+            "(a wrong query, a database restored in part); if they were deleted, lower the "
+            "entity's min_row_ratio for one sync"))  # fmt: skip
     now = datetime.now(UTC)
     pk = [c.name for c in TABLES[table].primary_key.columns]
     trace = pa.Table.from_pylist([{

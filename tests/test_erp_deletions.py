@@ -17,6 +17,7 @@ import yaml
 from connectors.base import SourceError
 from connectors.sql import SqlConnector, SqlEntity
 from hub.resources import HubResource
+from hub.summary import print_summary
 from tests.conftest import District
 
 pytestmark = pytest.mark.integration
@@ -80,14 +81,22 @@ def _db_sync(d: District) -> dict:
     return next(r for r in result.syncs.to_pylist() if r["source"] == "erp-db")
 
 
-def test_deleted_rows_are_removed_and_kept_in_source_deletions(district: District) -> None:
+def test_deleted_rows_are_removed_and_kept_in_source_deletions(
+    district: District, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     erp = district.root / "erp.sqlite"
     first = _db_sync(district)
     assert first["rows_loaded"] == 10 and first["rows_deleted"] == 0
     assert len(_products(district)) == 12
 
     _delete(erp, ["DB-03"])
-    row = _db_sync(district)
+    result = district.sync()
+    row = next(r for r in result.syncs.to_pylist() if r["source"] == "erp-db")
+    monkeypatch.setenv("HUB_DATA_DIR", str(district.root / "data"))
+    capsys.readouterr()
+    print_summary(result)
+    out = capsys.readouterr().out
+    assert "Deleted in the source" in out and f"{FIRM}/erp-db/products: 1 records" in out
     assert (row["status"], row["rows_read"], row["rows_deleted"]) == ("ok", 0, 1)
     assert "DB-03" in row["message"]
     assert "DB-03" not in _products(district) and len(_products(district)) == 11
@@ -120,6 +129,14 @@ def test_a_collapsing_key_scan_blocks_instead_of_wiping_the_firm(district: Distr
     # The CSV source's rows were never candidates: only what the database source loaded.
     export = next(r for r in result.syncs.to_pylist() if r["source"] == "export")
     assert export["status"] == "ok" and export["rows_deleted"] == 0
+    # They were deleted indeed: a lower min_row_ratio for one sync lets the deletion through.
+    path = district.root / "district.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["firms"][0]["sources"][0]["entities"]["products"]["min_row_ratio"] = 0.1
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    row = _db_sync(district)
+    assert (row["status"], row["rows_deleted"]) == ("ok", 8)
+    assert _products(district) == ["CSV-1", "CSV-2", "DB-08", "DB-09"]
 
 
 def test_key_scan_checks_its_columns(tmp_path: Path) -> None:
