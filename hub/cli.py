@@ -67,6 +67,9 @@ def sync(obj: dict, company_ids: tuple[str, ...]) -> None:
 
     d = _district(obj["district"])
     for c in company_ids:
+        if c in d.disabled_firms:
+            raise click.BadParameter(f"the firm '{c}' is disabled (its `enabled` is false) in "
+                                     f"{obj['district']}", param_hint="--company")  # fmt: skip
         if c not in {f.company_id for f in d.firms}:
             raise click.BadParameter(f"no firm '{c}' in {obj['district']}", param_hint="--company")
     result = run_sync(list(company_ids) or None)

@@ -222,3 +222,16 @@ def test_demo_syncs_the_tryton_firm_only_with_its_server(monkeypatch) -> None:
     with_erp = demo.sync_args(ROOT / "district.yaml", env, sftp=False)
     assert with_erp == [*without, "--company", tryton_demo.COMPANY_ID]
     assert tryton_demo.ENABLED_ENV not in os.environ  # restored
+
+
+def test_cli_names_a_disabled_firm(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main
+
+    path = str(_district(tmp_path, enabled=False))
+    checked = CliRunner().invoke(main, ["--district", path, "validate-config"])
+    assert checked.exit_code == 0 and "1 firms" in checked.output
+    assert "disabled (enabled: false): erp-firm" in checked.output
+    synced = CliRunner().invoke(main, ["--district", path, "sync", "--company", "erp-firm"])
+    assert synced.exit_code == 2 and "'erp-firm' is disabled" in synced.output
