@@ -167,21 +167,24 @@ class SqlConnector:
         )  # fmt: skip
         yield Extract(name, fp, lambda: (table, header), cursor=new_cursor)
 
-    def keys(self, entity: str, columns: list[str]) -> list[tuple[str | None, ...]]:
-        """The `columns` (a record's key) of every row the entity holds now, as text: what the
-        hub compares with the rows it loaded to find records deleted in the database."""
+    def keys(self, entity: str, columns: list[str]) -> pa.Table:
+        """The `columns` (a record's key) of every row the entity holds now, as text columns:
+        what the hub compares with the rows it loaded to find records deleted in the database."""
+        batches = []
         try:
             with self.engine.connect() as conn:
                 stmt, _ = self._select(conn, entity, None, columns)
                 result = conn.execution_options(stream_results=True).execute(stmt)
-                out = []
                 for rows in result.partitions(self.page_size):
-                    out += [tuple(_text(v) for v in r[: len(columns)]) for r in rows]
+                    values = list(zip(*rows, strict=True))[: len(columns)]
+                    arrays = [pa.array([_text(v) for v in col], pa.string()) for col in values]
+                    batches.append(pa.record_batch(arrays, names=columns))
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"{self!r}, {entity}: {_reason(exc)}") from None
         finally:
             self.close()
-        return out
+        schema = pa.schema([(c, pa.string()) for c in columns])
+        return pa.Table.from_batches(batches, schema)
 
     # --- internals ----------------------------------------------------------------------------
 

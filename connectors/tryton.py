@@ -350,7 +350,7 @@ class TrytonConnector:
         fp = Fingerprint(f"{name} {since_text}", len(rows), time.time(), digest.hexdigest())
         yield Extract(name, fp, lambda: (table, header), cursor=high.isoformat() if high else None)
 
-    def keys(self, entity: str, columns: list[str]) -> list[tuple[str | None, ...]]:
+    def keys(self, entity: str, columns: list[str]) -> pa.Table:
         """The `columns` (a record's key) of every record the entity holds now, for the hub
         to find records deleted in Tryton. Reads ids and codes only when the key is among
         them (the built-in profile's keys), else whole records."""
@@ -362,7 +362,8 @@ class TrytonConnector:
                 rows = self._rows(entity, None)[1]
         finally:
             self.client.logout()
-        return [tuple(_text(r.get(c)) for c in columns) for r in rows]
+        return pa.table({c: pa.array([_text(r.get(c)) for r in rows], pa.string())
+                         for c in columns})  # fmt: skip
 
     def _order_keys(self) -> list[dict]:
         rows: list[dict] = []

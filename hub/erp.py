@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from connectors.base import SourceError, ValueCursor
@@ -111,74 +112,90 @@ def remove_deleted(
 def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id):  # noqa: ANN001, ANN202
     from hub.pipeline import BLOCKED, OK, FileReport
 
-    table, keys = DELETABLE[entity], tuple(ENTITIES[entity].keys)
+    table, keys = DELETABLE[entity], list(ENTITIES[entity].keys)
     if not all(k in mapping.columns or k in mapping.constants for k in keys):
         return None  # the key is not read from the source: nothing to compare
-    stored = _stored_rows(wh, company_id, source.name, entity, table)
-    if not stored:
+    stored, codes = _stored_keys(wh, company_id, source.name, entity, table, keys)
+    if not stored.num_rows:
         return None
     headers = [mapping.columns[k] for k in keys if k in mapping.columns]
     connector = build_erp_connector(district, source)
     try:
-        scanned = connector.keys(entity, headers)
+        scan = connector.keys(entity, headers)
     finally:
         connector.close()
-    present = set()
-    for values in scanned:
-        got = dict(zip([k for k in keys if k in mapping.columns], values, strict=True))
-        present.add(tuple(_norm(got.get(k, mapping.constants.get(k))) for k in keys))
-    gone = [r for r in stored if not any(code in present for code in _codes(r, keys))]
-    if not gone:
+    kcols = [f"k{i}" for i in range(len(keys))]
+    scanned = pa.table({
+        c: _norm(scan.column(mapping.columns[k])) if k in mapping.columns
+        else pa.array([str(mapping.constants[k])] * scan.num_rows, pa.string())
+        for c, k in zip(kcols, keys, strict=True)
+    })  # fmt: skip
+    present = codes.join(scanned, keys=kcols, join_type="left semi").column("_row")
+    gone = stored.filter(pc.invert(pc.is_in(stored.column("_row"),
+                                            value_set=present.combine_chunks())))  # fmt: skip
+    if not gone.num_rows:
         return None
-    kept = len(stored) - len(gone)
-    if kept < math.ceil(len(stored) * mapping.min_row_ratio):
+    kept = stored.num_rows - gone.num_rows
+    if kept < math.ceil(stored.num_rows * mapping.min_row_ratio):
         return FileReport(source.name, "", BLOCKED, (
-            f"deletions blocked: the source holds {kept} of the {len(stored)} records loaded from "
-            f"it (min_row_ratio {mapping.min_row_ratio}); nothing removed — check the source "
-            "(a wrong query, a database restored in part); if they were deleted, lower the "
-            "entity's min_row_ratio for one sync"))  # fmt: skip
-    now = datetime.now(UTC)
-    pk = [c.name for c in TABLES[table].primary_key.columns]
-    trace = pa.Table.from_pylist([{
-        "sync_id": sync_id, "table_name": table,
-        "record_key": json.dumps({k: r[k] for k in pk}, default=str, ensure_ascii=False),
-        "company_id": company_id, "source": source.name, "entity": entity,
-        "row": json.dumps(r, default=str, ensure_ascii=False), "deleted_at": now,
-    } for r in gone])  # fmt: skip
+            f"deletions blocked: the source holds {kept} of the {stored.num_rows} records loaded "
+            f"from it (min_row_ratio {mapping.min_row_ratio}); nothing removed — check the "
+            "source (a wrong query, a database restored in part); if they were deleted, lower "
+            "the entity's min_row_ratio for one sync"))  # fmt: skip
     t = TABLES[table]
+    pk = [c.name for c in t.primary_key.columns]
+    now, removed = datetime.now(UTC), []
     with wh.transaction() as conn:
-        wh.upsert(conn, "source_deletions", trace)
-        for start in range(0, len(gone), 500):
-            keyed = [tuple(r[k] for k in pk) for r in gone[start : start + 500]]
-            conn.execute(sa.delete(t).where(sa.tuple_(*[t.c[k] for k in pk]).in_(keyed)))
-    names = ", ".join(" ".join(str(r[k]) for k in keys) for r in gone[:5])
-    more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
-    message = (f"{len(gone)} deleted in the source ({names}{more}): removed from {table}, "
+        for start in range(0, gone.num_rows, 500):
+            chunk = [tuple(r[k] for k in pk) for r in gone.slice(start, 500).to_pylist()]
+            where = sa.tuple_(*[t.c[k] for k in pk]).in_(chunk)
+            rows = conn.execute(sa.select(t).where(where)).mappings().all()
+            wh.upsert(conn, "source_deletions", pa.Table.from_pylist([{
+                "sync_id": sync_id, "table_name": table,
+                "record_key": json.dumps({k: r[k] for k in pk}, default=str, ensure_ascii=False),
+                "company_id": company_id, "source": source.name, "entity": entity,
+                "row": json.dumps(dict(r), default=str, ensure_ascii=False), "deleted_at": now,
+            } for r in rows]))  # fmt: skip
+            conn.execute(sa.delete(t).where(where))
+            removed += rows
+    names = ", ".join(" ".join(str(r[k]) for k in keys) for r in removed[:5])
+    more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+    message = (f"{len(removed)} deleted in the source ({names}{more}): removed from {table}, "
                "kept in source_deletions")  # fmt: skip
-    return FileReport(source.name, "", OK, message, rows_deleted=len(gone))
+    return FileReport(source.name, "", OK, message, rows_deleted=len(removed))
 
 
-def _stored_rows(wh: Warehouse, company_id: str, source: str, entity: str, table: str
-                 ) -> list[dict]:  # fmt: skip
-    """The firm's rows of `table` last written by this source and entity."""
+def _stored_keys(wh: Warehouse, company_id: str, source: str, entity: str, table: str,
+                 keys: list[str]) -> tuple[pa.Table, pa.Table]:  # fmt: skip
+    """The keys of the firm's rows of `table` last written by this source and entity (`_row`
+    numbers them), and their source keys as text (`k0`, `k1`…; a supplier link may hold
+    several codes of the firm: one row each)."""
     t, s = TABLES[table], TABLES["syncs"]
+    pk = [c.name for c in t.primary_key.columns]
+    extra = ["local_codes"] if table == "supplier_links" else []
+    cols = list(dict.fromkeys([*pk, *keys, *extra]))
     mine = sa.select(s.c.sync_id).where(
         s.c.company_id == company_id, s.c.source == source, s.c.entity == entity
     )
-    q = sa.select(t).where(t.c.company_id == company_id, t.c.sync_id.in_(mine))
-    return wh.read_arrow(q).to_pylist()
+    q = sa.select(*[t.c[c] for c in cols]).where(t.c.company_id == company_id,
+                                                 t.c.sync_id.in_(mine))  # fmt: skip
+    stored = wh.read_arrow(q)
+    stored = stored.append_column("_row", pa.array(range(stored.num_rows), pa.int64()))
+    if extra:
+        # A row is present if any of its codes is: its own and those merged into it.
+        own, merged = (pc.coalesce(stored.column(c), "") for c in ("local_code", "local_codes"))
+        lists = pc.split_pattern(pc.binary_join_element_wise(own, merged, ","), ",")
+        flat = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+        rows = pc.take(stored.column("_row"), pc.list_parent_indices(flat))
+        codes = pa.table({"_row": rows, "k0": _norm(pc.list_flatten(flat))})
+    else:
+        text = {f"k{i}": _norm(stored.column(k)) for i, k in enumerate(keys)}
+        codes = pa.table({"_row": stored.column("_row"), **text})
+    return stored, codes
 
 
-def _codes(row: dict, keys: tuple[str, ...]) -> list[tuple[str | None, ...]]:
-    """The source keys of a stored row (a supplier link may hold several codes of the firm)."""
-    if keys == ("local_code",) and row.get("local_codes"):
-        return [(_norm(c),) for c in row["local_codes"].split(",") if c]
-    return [tuple(_norm(row.get(k)) for k in keys)]
-
-
-def _norm(value: object) -> str | None:
-    """A key value as text, as the source and the warehouse both write it."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
+def _norm(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Key values as text, as the source and the warehouse both write them: trimmed, and a
+    whole number without a '.0'."""
+    text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
+    return pc.replace_substring_regex(text, r"^(-?\d+)\.0$", r"\1")
