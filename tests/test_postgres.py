@@ -214,3 +214,49 @@ def test_sql_connector_on_postgres_is_read_only_and_incremental(
     assert not result.ok and "password authentication failed" in result.message
     with pytest.raises(SourceError, match="no table or view 'public.nope'"):
         list(SqlConnector(url, {"orders": SqlEntity("public.nope")}).read("orders", ValueCursor()))
+
+
+def test_erp_on_postgres_to_postgres_warehouse_with_a_deletion(
+    pg: postgres.Postgres, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The production path whole: an ERP database on PostgreSQL read by a SELECT-only role,
+    the warehouse on PostgreSQL; a record deleted in the ERP leaves the warehouse with a trace."""
+    pg.execute("CREATE DATABASE erp_del")
+    pg.execute(
+        "CREATE TABLE articoli (codice text PRIMARY KEY, descrizione text, modificato timestamptz)",
+        "INSERT INTO articoli SELECT 'A-' || i, 'Articolo ' || i, '2026-03-01 10:00+01' "
+        "FROM generate_series(1, 6) AS i",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'erp_select') THEN "
+        "CREATE ROLE erp_select LOGIN PASSWORD 'select-Only-1'; END IF; END $$",
+        "GRANT SELECT ON articoli TO erp_select",
+        db="erp_del",
+    )
+    config = {
+        "district": {"id": "carpi", "name": "Carpi"},
+        "firms": [{"company_id": "maglificio-pg", "name": "Maglificio PG", "role": "manufacturer",
+                   "sources": [{"name": "erp-db", "kind": "sql",
+                                "url": pg.url("erp_select", "${ERP_PG_PASSWORD}", "erp_del"),
+                                "entities": {"products": {
+                                    "table": "articoli", "cursor_column": "modificato",
+                                    "columns": {"sku": "codice", "name": "descrizione"}}}}]}],
+    }  # fmt: skip
+    (tmp_path / "district.yaml").write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.setenv("ERP_PG_PASSWORD", "select-Only-1")
+    hub = HubResource(district_path=str(tmp_path / "district.yaml"),
+                      data_dir=str(tmp_path / "data"), warehouse_url=pg.url(db=database))  # fmt: skip
+    wh = Warehouse(pg.url(db=database))
+    try:
+        with dg.instance_for_test() as instance:
+            first = run_sync(instance=instance, hub=hub, log_level="WARNING")
+            assert first.success and wh.count("products", company_id="maglificio-pg") == 6
+            pg.execute("DELETE FROM articoli WHERE codice = 'A-4'", db="erp_del")
+            second = run_sync(instance=instance, hub=hub, log_level="WARNING")
+        (row,) = [r for r in second.syncs.to_pylist() if r["entity"] == "products"]
+        assert (row["status"], row["rows_read"], row["rows_deleted"]) == ("ok", 0, 1)
+        skus = wh.read_arrow("SELECT sku FROM products ORDER BY sku").column("sku").to_pylist()
+        assert skus == ["A-1", "A-2", "A-3", "A-5", "A-6"]
+        (trace,) = wh.read_arrow("SELECT record_key, row FROM source_deletions").to_pylist()
+        assert json.loads(trace["record_key"]) == {"company_id": "maglificio-pg", "sku": "A-4"}
+        assert json.loads(trace["row"])["name"] == "Articolo 4"
+    finally:
+        wh.dispose()
