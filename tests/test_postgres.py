@@ -243,7 +243,8 @@ def test_erp_on_postgres_to_postgres_warehouse_with_a_deletion(
     (tmp_path / "district.yaml").write_text(json.dumps(config), encoding="utf-8")
     monkeypatch.setenv("ERP_PG_PASSWORD", "select-Only-1")
     hub = HubResource(district_path=str(tmp_path / "district.yaml"),
-                      data_dir=str(tmp_path / "data"), warehouse_url=pg.url(db=database))  # fmt: skip
+                      data_dir=str(tmp_path / "data"),
+                      warehouse_url=pg.url(db=database))  # fmt: skip
     wh = Warehouse(pg.url(db=database))
     try:
         with dg.instance_for_test() as instance:
