@@ -59,8 +59,11 @@ def validate_config(obj: dict) -> None:
 
 @main.command()
 @click.option("--company", "company_ids", multiple=True, help="only this firm (repeatable)")
+@click.option("--accept-deletions", is_flag=True,
+              help="remove records deleted in the firm's ERP even past the collapse guard "
+                   "(min_row_ratio), this run only; needs --company")  # fmt: skip
 @click.pass_obj
-def sync(obj: dict, company_ids: tuple[str, ...]) -> None:
+def sync(obj: dict, company_ids: tuple[str, ...], accept_deletions: bool) -> None:
     """Run the nightly sync once, in-process, on the same Dagster instance as the UI."""
     from hub.runner import run_sync
     from hub.summary import print_summary
@@ -72,7 +75,10 @@ def sync(obj: dict, company_ids: tuple[str, ...]) -> None:
                                      f"{obj['district']}", param_hint="--company")  # fmt: skip
         if c not in {f.company_id for f in d.firms}:
             raise click.BadParameter(f"no firm '{c}' in {obj['district']}", param_hint="--company")
-    result = run_sync(list(company_ids) or None)
+    if accept_deletions and not company_ids:
+        raise click.UsageError("--accept-deletions applies to the firms named with --company: "
+                               "a mass deletion is accepted firm by firm")  # fmt: skip
+    result = run_sync(list(company_ids) or None, accept_deletions=accept_deletions)
     print_summary(result)
     sys.exit(0 if result.success else 1)
 

@@ -101,7 +101,7 @@ def remove_deleted(
             sync_id = ws.sync_id(firm.company_id, source.name, entity)
             try:
                 rep = _remove_deleted(ws.district, wh, firm.company_id, source, entity, mapping,
-                                      sync_id)  # fmt: skip
+                                      sync_id, guard=not ws.accept_deletions)  # fmt: skip
             except SourceError as exc:
                 rep = FileReport(source.name, "", FAILED, f"key scan for deletions: {exc}")
             if rep is not None:
@@ -109,7 +109,7 @@ def remove_deleted(
     return out
 
 
-def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id):  # noqa: ANN001, ANN202
+def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id, guard=True):  # noqa: ANN001, ANN202
     from hub.pipeline import BLOCKED, OK, FileReport
 
     table, keys = DELETABLE[entity], list(ENTITIES[entity].keys)
@@ -136,12 +136,12 @@ def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id):
     if not gone.num_rows:
         return None
     kept = stored.num_rows - gone.num_rows
-    if kept < math.ceil(stored.num_rows * mapping.min_row_ratio):
+    if guard and kept < math.ceil(stored.num_rows * mapping.min_row_ratio):
         return FileReport(source.name, "", BLOCKED, (
             f"deletions blocked: the source holds {kept} of the {stored.num_rows} records loaded "
             f"from it (min_row_ratio {mapping.min_row_ratio}); nothing removed — check the "
-            "source (a wrong query, a database restored in part); if they were deleted, lower "
-            "the entity's min_row_ratio for one sync"))  # fmt: skip
+            "source (a wrong query, a database restored in part); if they were deleted, run "
+            f"`hub sync --company {company_id} --accept-deletions` once"))  # fmt: skip
     t = TABLES[table]
     pk = [c.name for c in t.primary_key.columns]
     now, removed = datetime.now(UTC), []

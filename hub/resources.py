@@ -23,6 +23,11 @@ class HubResource(dg.ConfigurableResource):
     district_path: str = Field("", description="district YAML (default $HUB_DISTRICT)")
     data_dir: str = Field("", description="data folder (default $HUB_DATA_DIR or data/)")
     warehouse_url: str = Field("", description="SQLAlchemy URL (default $HUB_WAREHOUSE_URL)")
+    accept_deletions: bool = Field(
+        False,
+        description="this run only: remove the records deleted in ERP sources even when more "
+        "than min_row_ratio of them are gone (after checking that they were deleted indeed)",
+    )
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir or os.environ.get("HUB_DATA_DIR", "data"))
@@ -40,5 +45,6 @@ class HubResource(dg.ConfigurableResource):
         record = context.instance.get_run_record_by_id(context.run_id)
         started = record.create_timestamp if record else None
         return Workspace(
-            self.district(), self.resolved_data_dir(), run_key(context.run_id, started)
+            self.district(), self.resolved_data_dir(), run_key(context.run_id, started),
+            accept_deletions=self.accept_deletions,
         )

@@ -27,9 +27,17 @@ def run_sync(
     instance: dg.DagsterInstance | None = None,
     hub: HubResource | None = None,
     log_level: str = "INFO",
+    accept_deletions: bool = False,
 ) -> SyncResult:
-    """The nightly job once, for some firms or all of them, in one in-process run."""
+    """The nightly job once, for some firms or all of them, in one in-process run.
+
+    `accept_deletions` turns the collapse guard of ERP deletions off for this run only.
+    """
     hub = hub or HubResource()
+    if accept_deletions:
+        # Built anew: Dagster reads a resource's settings from its constructor arguments.
+        hub = HubResource(district_path=hub.district_path, data_dir=hub.data_dir,
+                          warehouse_url=hub.warehouse_url, accept_deletions=True)  # fmt: skip
     instance = instance or dg.DagsterInstance.get()
     keys = register_firms(instance, hub)
     selected = [k for k in keys if not company_ids or k in company_ids]

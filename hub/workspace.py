@@ -28,6 +28,9 @@ class Workspace:
     district: District
     data_dir: Path
     run_key: str
+    # This run removes records deleted in ERP sources even past the collapse guard (an
+    # operator's decision for one run, after a guard blocked a real mass deletion).
+    accept_deletions: bool = False
 
     def sync_id(self, company_id: str, source: str, entity: str) -> str:
         return f"{self.run_key}:{company_id}:{source}:{entity}"

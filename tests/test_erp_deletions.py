@@ -17,6 +17,7 @@ import yaml
 from connectors.base import SourceError
 from connectors.sql import SqlConnector, SqlEntity
 from hub.resources import HubResource
+from hub.runner import run_sync
 from hub.summary import print_summary
 from tests.conftest import District
 
@@ -154,3 +155,35 @@ def test_key_scan_checks_its_columns(tmp_path: Path) -> None:
         db.execute("ALTER TABLE articoli RENAME TO articoli_old")
     with pytest.raises(SourceError, match="no table or view 'articoli'"):
         c.keys("products", ["codice"])
+
+
+def test_accept_deletions_lets_one_run_past_the_guard(district: District) -> None:
+    erp = district.root / "erp.sqlite"
+    _db_sync(district)
+    _delete(erp, [f"DB-{i:02}" for i in range(8)])
+    blocked = next(r for r in district.sync().syncs.to_pylist() if r["source"] == "erp-db")
+    assert blocked["status"] == "blocked"
+    assert f"hub sync --company {FIRM} --accept-deletions" in blocked["message"]
+    # The operator checked the ERP: the records were deleted indeed. One run accepts it.
+    result = run_sync(instance=district.instance, hub=district.hub, log_level="WARNING",
+                      accept_deletions=True)  # fmt: skip
+    row = next(r for r in result.syncs.to_pylist() if r["source"] == "erp-db")
+    assert (row["status"], row["rows_deleted"]) == ("ok", 8)
+    assert _products(district) == ["CSV-1", "CSV-2", "DB-08", "DB-09"]
+    assert len(district.sql("SELECT * FROM source_deletions")) == 8
+    # The next run has its guard again: one of the two left gone is half of them, allowed at
+    # 0.5; both of them gone is blocked again.
+    _delete(erp, ["DB-08", "DB-09"])
+    again = next(r for r in district.sync().syncs.to_pylist() if r["source"] == "erp-db")
+    assert (again["status"], again["rows_deleted"]) == ("blocked", 0)
+
+
+def test_accept_deletions_needs_the_firms_named(district: District) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main
+
+    path = str(district.root / "district.yaml")
+    result = CliRunner().invoke(main, ["--district", path, "sync", "--accept-deletions"])
+    assert result.exit_code == 2
+    assert "--accept-deletions applies to the firms named with --company" in result.output
