@@ -173,7 +173,8 @@ class SqlConnector:
         batches = []
         try:
             with self.engine.connect() as conn:
-                stmt, _ = self._select(conn, entity, None, columns)
+                # Every row, unordered: a record whose cursor became NULL still exists.
+                stmt, _ = self._select(conn, entity, None, columns, by_cursor=False)
                 result = conn.execution_options(stream_results=True).execute(stmt)
                 for rows in result.partitions(self.page_size):
                     values = list(zip(*rows, strict=True))[: len(columns)]
@@ -189,10 +190,11 @@ class SqlConnector:
     # --- internals ----------------------------------------------------------------------------
 
     def _select(
-        self, conn: sa.Connection, entity: str, last: Any, columns: list[str] | None = None
+        self, conn: sa.Connection, entity: str, last: Any, columns: list[str] | None = None,
+        by_cursor: bool = True,
     ) -> tuple[sa.Select, list[str]]:
         """The checked statement of an entity (of `columns` only, if given), and the source
-        headers it returns."""
+        headers it returns; `by_cursor`: rows with a cursor, after `last`, in cursor order."""
         if entity not in self.entities:
             raise SourceError(f"{self!r}: no table or query for entity '{entity}'")
         spec = self.entities[entity]
@@ -219,7 +221,7 @@ class SqlConnector:
         header = wanted or available
         cols = [source.c[c] for c in header]
         stmt = sa.select(*cols)
-        if spec.cursor_column:
+        if spec.cursor_column and by_cursor:
             cur = source.c[spec.cursor_column]
             stmt = sa.select(*cols, cur.label("_hub_cursor")).order_by(cur)
             stmt = stmt.where(cur.is_not(None))

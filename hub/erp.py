@@ -30,6 +30,7 @@ from connectors.sql import SqlConnector, SqlEntity
 from connectors.tryton import TrytonClient, TrytonConnector
 from hub.canonical import ENTITIES, TABLES
 from hub.config import District, Firm, SqlSource, TrytonSource, expand_env
+from hub.staging import as_staged_text
 from hub.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -99,9 +100,13 @@ def remove_deleted(
                 continue
             mapping = ws.district.mapping(source, entity)
             sync_id = ws.sync_id(firm.company_id, source.name, entity)
+            # A firm's supplier link merges the codes of all its supplier lists: one code gone
+            # from this source may still stand in another.
+            shared = [s.name for s in firm.sources if s is not source and entity in s.entities]
             try:
                 rep = _remove_deleted(ws.district, wh, firm.company_id, source, entity, mapping,
-                                      sync_id, guard=not ws.accept_deletions)  # fmt: skip
+                                      sync_id, guard=not ws.accept_deletions,
+                                      shared=shared if entity == "suppliers" else [])  # fmt: skip
             except SourceError as exc:
                 rep = FileReport(source.name, "", FAILED, f"key scan for deletions: {exc}")
             if rep is not None:
@@ -109,7 +114,8 @@ def remove_deleted(
     return out
 
 
-def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id, guard=True):  # noqa: ANN001, ANN202
+def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id, guard=True,  # noqa: ANN001, ANN202
+                    shared=()):  # fmt: skip
     from hub.pipeline import BLOCKED, OK, FileReport
 
     table, keys = DELETABLE[entity], list(ENTITIES[entity].keys)
@@ -126,7 +132,8 @@ def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id, 
         connector.close()
     kcols = [f"k{i}" for i in range(len(keys))]
     scanned = pa.table({
-        c: _norm(scan.column(mapping.columns[k])) if k in mapping.columns
+        c: _norm(as_staged_text(scan.column(mapping.columns[k]), k, mapping))
+        if k in mapping.columns
         else pa.array([str(mapping.constants[k])] * scan.num_rows, pa.string())
         for c, k in zip(kcols, keys, strict=True)
     })  # fmt: skip
@@ -136,6 +143,13 @@ def _remove_deleted(district, wh, company_id, source, entity, mapping, sync_id, 
     if not gone.num_rows:
         return None
     kept = stored.num_rows - gone.num_rows
+    if guard and shared:
+        names = ", ".join(str(r) for r in gone.column(keys[0]).to_pylist()[:5])
+        return FileReport(source.name, "", BLOCKED, (
+            f"deletions blocked: {gone.num_rows} supplier(s) no longer in this source ({names}), "
+            f"but the firm's supplier links also come from {', '.join(shared)}; nothing removed "
+            f"— if they are gone, run `hub sync --company {company_id} --accept-deletions` "
+            "once"))  # fmt: skip
     if guard and kept < math.ceil(stored.num_rows * mapping.min_row_ratio):
         return FileReport(source.name, "", BLOCKED, (
             f"deletions blocked: the source holds {kept} of the {stored.num_rows} records loaded "

@@ -163,6 +163,13 @@ def _clean(col: pa.ChunkedArray) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, TEXT), trimmed)
 
 
+def as_staged_text(col: pa.ChunkedArray | pa.Array, name: str, mapping: EntityMapping) -> pa.Array:
+    """A source column as staging reads a text column `name`: trimmed, `values:` map applied
+    (what a key read straight from the source is compared by with the stored one)."""
+    raw = _clean(col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col], TEXT))
+    return _map_values(raw, mapping.values[name]) if name in mapping.values else raw
+
+
 def _typed(raw, name, src, type_, mapping, fmt, flag) -> pa.Array:  # noqa: ANN001
     if name == "unit":
         return _units(raw, src, mapping, flag)

@@ -187,3 +187,60 @@ def test_accept_deletions_needs_the_firms_named(district: District) -> None:
     result = CliRunner().invoke(main, ["--district", path, "sync", "--accept-deletions"])
     assert result.exit_code == 2
     assert "--accept-deletions applies to the firms named with --company" in result.output
+
+
+def _reconfigure(d: District, change) -> None:  # noqa: ANN001 - a function of the config
+    path = d.root / "district.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(config["firms"][0]["sources"])
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def test_a_key_mapped_by_values_is_compared_as_loaded(district: District) -> None:
+    # The firm renames one code on the way in: the scan must compare the renamed code.
+    _reconfigure(district, lambda sources: sources[0]["entities"]["products"].update(
+        {"values": {"sku": {"DB-01": "X-01"}}}))  # fmt: skip
+    first = _db_sync(district)
+    assert first["rows_deleted"] == 0 and "X-01" in _products(district)
+    _delete(district.root / "erp.sqlite", ["DB-01"])
+    row = _db_sync(district)
+    assert (row["rows_deleted"], "X-01" in row["message"]) == (1, True)
+    assert "X-01" not in _products(district)
+
+
+def test_a_record_whose_cursor_becomes_empty_still_exists(district: District) -> None:
+    _db_sync(district)
+    with sqlite3.connect(district.root / "erp.sqlite") as db:
+        db.execute("UPDATE articoli SET modificato = NULL WHERE codice = 'DB-02'")
+    row = _db_sync(district)
+    assert row["rows_deleted"] == 0 and "DB-02" in _products(district)
+
+
+def test_a_supplier_also_listed_by_another_source_is_not_removed(district: District) -> None:
+    with sqlite3.connect(district.root / "erp.sqlite") as db:
+        db.execute("CREATE TABLE fornitori (codice TEXT, ragione TEXT, piva TEXT)")
+        db.executemany("INSERT INTO fornitori VALUES (?, ?, ?)", [
+            ("S1", "Tessitura Uno", "IT04123450365"), ("S2", "Bottoni Due", None)])  # fmt: skip
+    (district.root / "files" / "fornitori.csv").write_text(
+        "code,name,vat\nC1,Tessitura Uno S.r.l.,IT04123450365\n", encoding="utf-8")
+
+    def both_lists(sources: list[dict]) -> None:
+        sources[0]["entities"]["suppliers"] = {"table": "fornitori", "columns": {
+            "local_code": "codice", "name": "ragione", "vat_number": "piva"}}  # fmt: skip
+        sources[1]["entities"]["suppliers"] = {"files": "fornitori.csv", "columns": {
+            "local_code": "code", "name": "name", "vat_number": "vat"}}  # fmt: skip
+        sources.reverse()  # the file first: the database writes the merged link last
+
+    _reconfigure(district, both_lists)
+    assert district.sync().success
+    links = "SELECT local_code, local_codes FROM supplier_links ORDER BY local_code"
+    before = district.sql(links)
+    assert len(before) == 2  # Tessitura Uno once (S1 and C1 merged by VAT), Bottoni Due
+    with sqlite3.connect(district.root / "erp.sqlite") as db:
+        db.execute("DELETE FROM fornitori WHERE codice = 'S1'")
+    result = district.sync()
+    row = next(r for r in result.syncs.to_pylist()
+               if r["source"] == "erp-db" and r["entity"] == "suppliers")  # fmt: skip
+    assert (row["status"], row["rows_deleted"]) == ("blocked", 0)
+    assert "also come from export" in row["message"]
+    assert district.sql(links) == before
