@@ -553,10 +553,15 @@ def _validated(path: Path, text: str, cwd: str, env: tuple) -> District:
     if problems:
         raise ConfigError([_located(path, where, data, loc, msg) for loc, msg in problems])
     # Disabled firms are validated above, then left out of everything that runs.
-    try:
-        on = {f.company_id: f.is_enabled() for f in district.firms}
-    except ConfigError as exc:
-        raise ConfigError([f"{path}: {p}" for p in exc.problems]) from None
+    on, problems = {}, []
+    for i, f in enumerate(district.firms):
+        try:
+            on[f.company_id] = f.is_enabled()
+        except ConfigError as exc:  # e.g. its ${ENV_VAR} is not set: name the firm and line
+            problems += [_located(path, where, data, ("firms", i, "enabled"), p)
+                         for p in exc.problems]  # fmt: skip
+    if problems:
+        raise ConfigError(problems)
     return district.model_copy(update={
         "base_dir": path.resolve().parent,
         "firms": [f for f in district.firms if on[f.company_id]],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -206,6 +207,8 @@ def test_enabled_bad_values_are_named(tmp_path: Path, monkeypatch, enabled, env,
     with pytest.raises(ConfigError) as exc:
         load_district(_district(tmp_path, enabled=enabled))
     assert message in str(exc.value) and "district.yaml" in str(exc.value)
+    # Located like every other problem: the file's line, the firm and the field.
+    assert re.search(r"district\.yaml:\d+: firms\[0\] \(erp-firm\) → enabled", str(exc.value))
 
 
 def test_demo_syncs_the_tryton_firm_only_with_its_server(monkeypatch) -> None:
