@@ -530,7 +530,11 @@ def _has(node: Any, p: str | int) -> bool:
 
 
 def load_district(path: str | Path | None = None) -> District:
-    """Load and validate the district YAML (default: `$HUB_DISTRICT` or `district.yaml`)."""
+    """Load and validate the district YAML (default: `$HUB_DISTRICT` or `district.yaml`).
+
+    The result is shared by every caller that loads the same text: read it, never change it
+    (the models are frozen; their lists and dicts are not).
+    """
     path = Path(path or os.environ.get("HUB_DISTRICT", "district.yaml"))
     text = read_yaml_text(path)
     # Every step of a run loads the district: parse and validate each version only once. The
