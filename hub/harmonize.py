@@ -65,7 +65,8 @@ def harmonize(
         fibres: the source's fibre codes/names → fibre (its `fibres:` map; default: the
             mapping's).
         mapping: the source's mapping of the entity: what it declares per line and what is a
-            firm-wide constant (a BOM's usual fabric width is an estimate, flagged as such).
+            firm-wide constant (a BOM's usual fabric width is an estimate: used for the kg,
+            flagged as such in their basis, never written as the line's width).
 
     Returns:
         Table name → rows to upsert.
@@ -151,6 +152,9 @@ def _usual_width(mapping: EntityMapping | None) -> tuple[float | None, bool]:
         return None, mapped
 
 
+_NO_WIDTH = pa.scalar(None, pa.float64())
+
+
 def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[str, str],
                mapping: EntityMapping | None = None) -> pa.Table:  # fmt: skip
     codes = body.column("supplier_code").to_pylist()
@@ -172,7 +176,9 @@ def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[
     body = _compositions(body, fibres)
     body = _set(body, "recycled_share", recycled_share)
     body = _set(body, "fabric_weight_gsm", gsm)
-    body = _set(body, "fabric_width_cm", width)
+    # The line's own width only: the firm's usual width served the kg above, where the basis
+    # says it was assumed; written on the line it would pass for a declared one (on trims too).
+    body = _set(body, "fabric_width_cm", pc.if_else(width_estimated, _NO_WIDTH, width))
     body = _set(body, "origin_country", _countries(body.column("origin_country")))
     body = _with_base_units(body.drop_columns(["supplier_code"]))
     extra = {"supplier_id": ids, "quantity_kg": kg, "quantity_kg_basis": basis}

@@ -372,14 +372,14 @@ def _staged_bom(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(data, schema=ENTITIES["bom_lines"].schema())
 
 
-@pytest.mark.parametrize(("constant", "mapped", "expected"), [
-    ("150", True, [140.0, 150.0]),   # the usual width fills the line without one
-    ("150", False, [150.0, 150.0]),  # no width column: staging wrote it on every row
-    ("1,5 m", True, [140.0, None]),  # not a number: no usual width, nothing invented
-    (None, True, [140.0, None]),
+@pytest.mark.parametrize(("constant", "mapped", "expected", "kg"), [
+    ("150", True, [140.0, None], [True, True]),   # the usual width gives the kg of the line
+    ("150", False, [None, None], [True, True]),   # no width column: staging wrote it on every row
+    ("1,5 m", True, [140.0, None], [True, False]),  # not a number: no usual width, no kg
+    (None, True, [140.0, None], [True, False]),
 ])  # fmt: skip
 def test_harmonized_bom_lines_use_the_firms_usual_width_only_where_a_line_has_none(
-    constant, mapped, expected
+    constant, mapped, expected, kg
 ):
     from hub.config import EntityMapping
     from hub.harmonize import harmonize
@@ -395,15 +395,44 @@ def test_harmonized_bom_lines_use_the_firms_usual_width_only_where_a_line_has_no
                           for w in widths])  # fmt: skip
     out = harmonize("bom_lines", staged, sync_id="s", supplier_ids={}, mapping=mapping)
     rows = out["bom_lines"].to_pylist()
-    assert [r["fabric_width_cm"] for r in rows] == expected
+    assert [r["fabric_width_cm"] for r in rows] == expected  # as declared, never the usual one
+    assert [r["quantity_kg"] is not None for r in rows] == kg
     for r in rows:
-        if r["fabric_width_cm"] is None:
-            assert r["quantity_kg"] is None and r["quantity_kg_basis"] is None
+        if r["quantity_kg"] is None:
+            assert r["quantity_kg_basis"] is None
         else:
             assert "assumed" in r["quantity_kg_basis"]  # g/m² from the name, at least
             usual = constant and (not mapped or r["line_no"] == 2)
             assert ("usual width" in r["quantity_kg_basis"]) == bool(usual)
             assert r["base_quantity"] == 2.0 and r["base_unit"] == "m"
+
+
+def test_the_usual_width_is_never_written_as_a_lines_width_trims_included():
+    from hub.config import EntityMapping
+    from hub.harmonize import harmonize
+
+    cols = {"sku": "a", "line_no": "b", "component_code": "c", "quantity": "d", "unit": "e",
+            "fabric_width_cm": "w"}  # fmt: skip
+    mapping = EntityMapping(files="x", columns=cols, constants={"fabric_width_cm": "150"})
+    staged = _staged_bom([
+        {"component_name": "Bottone 18L", "component_kind": "trim", "unit": "pcs",
+         "quantity": 6.0},
+        {"component_name": "Jersey 180 g/m²"},  # 2 m, no width declared
+        {"component_name": "Jersey 180 g/m²", "fabric_width_cm": 140.0},
+        {"component_name": "Etichetta", "component_kind": "label", "unit": "pcs",
+         "quantity": 1.0},
+    ])  # fmt: skip
+    out = harmonize("bom_lines", staged, sync_id="s", supplier_ids={}, mapping=mapping)
+    rows = out["bom_lines"].to_pylist()
+    assert [r["fabric_width_cm"] for r in rows] == [None, None, 140.0, None]
+    trim, fabric, declared, label = rows
+    assert trim["quantity_kg"] is None and trim["quantity_kg_basis"] is None
+    assert label["quantity_kg"] is None and label["quantity_kg_basis"] is None
+    assert fabric["quantity_kg"] == pytest.approx(2.0 * 1.5 * 180 / 1000)  # the usual 150 cm
+    assert units.ASSUMED in fabric["quantity_kg_basis"]
+    assert units.USUAL_WIDTH in fabric["quantity_kg_basis"]
+    assert declared["quantity_kg"] == pytest.approx(2.0 * 1.4 * 180 / 1000)
+    assert units.USUAL_WIDTH not in declared["quantity_kg_basis"]
 
 
 def test_fabric_weight_and_width_out_of_range_are_quarantined():

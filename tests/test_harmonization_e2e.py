@@ -67,10 +67,23 @@ def _bom_lines_as_written(sample_rows) -> dict[tuple, dict]:
             if e == "bom_lines" for r in recs if not r["_rule"]}  # fmt: skip
 
 
+def _usual_widths() -> dict[str, float]:
+    """company → the firm's usual fabric width (its BOM's `constants: {fabric_width_cm: …}`)."""
+    from hub.config import load_district
+    from tests.test_sample import _sources
+
+    district = load_district(ROOT / "district.yaml")
+    return {firm.company_id: float(m.constants["fabric_width_cm"])
+            for firm, _src, entity, m, _fmt, _files in _sources(district)
+            if entity == "bom_lines" and "fabric_width_cm" in m.constants}  # fmt: skip
+
+
 def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
     written = _bom_lines_as_written(sample_rows)
+    usual = _usual_widths()
+    assert usual == {"moda-carpi": 150.0}
     rows = synced.sql(
-        "select company_id, sku, line_no, unit, quantity, quantity_kg, "
+        "select company_id, sku, line_no, component_kind, unit, quantity, quantity_kg, "
         "quantity_kg_basis, fabric_weight_gsm, fabric_width_cm from bom_lines"
     )
     assert len(rows) == len(written)
@@ -80,8 +93,13 @@ def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
         if r["unit"] in ("kg", "g"):
             assert r["quantity_kg"] == pytest.approx(r["quantity"] / (1 if r["unit"] == "kg"
                                                                       else 1000))  # fmt: skip
-        elif r["unit"] == "m" and r["fabric_weight_gsm"] and r["fabric_width_cm"]:
-            expected = r["quantity"] * r["fabric_width_cm"] / 100 * r["fabric_weight_gsm"] / 1000
+        elif (
+            r["unit"] == "m"
+            and r["fabric_weight_gsm"]
+            and (r["fabric_width_cm"] or r["company_id"] in usual)
+        ):
+            width = r["fabric_width_cm"] or usual[r["company_id"]]
+            expected = r["quantity"] * width / 100 * r["fabric_weight_gsm"] / 1000
             assert r["quantity_kg"] == pytest.approx(expected)
             declared = isinstance(line.get("fabric_weight_gsm"), float) and isinstance(
                 line.get("fabric_width_cm"), float
@@ -93,10 +111,14 @@ def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
             else:  # g/m² from the name and the firm's usual width: an estimate, said so
                 assert r["quantity_kg_basis"].startswith("length × width × g/m² — assumed: ")
                 assert "name" in r["quantity_kg_basis"] and "usual width" in r["quantity_kg_basis"]
+                assert r["fabric_width_cm"] is None, r  # the usual width is not the line's
                 assumed += 1
         else:
             assert r["quantity_kg"] is None and r["quantity_kg_basis"] is None
     assert measured and assumed, "declared technical sheets and the name/width fallback"
+    # Trims, labels, yarns declare no width: the firm's usual one is not written on them.
+    undeclared = [r["fabric_width_cm"] for r in rows if r["component_kind"] != "fabric"]
+    assert undeclared and all(w is None for w in undeclared)
     # Two firms export g/m² and width; confezioni-reno has no usual width: a fabric without its
     # sheet stays without kg there, even when its name gives the weight (Denim 12 oz).
     exporting = {c for (c, _, _), line in written.items()
