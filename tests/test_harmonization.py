@@ -1,5 +1,6 @@
 """Harmonization units: quantities, places, identifiers, supplier resolution, history."""
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -506,12 +507,52 @@ def test_any_text_gets_a_verdict_never_an_exception(text):
         assert why.startswith("substances ")
 
 
+_NOT_A_NUMBER = (st.booleans() | st.text(max_size=8)
+                 | st.sampled_from([math.nan, math.inf, -math.inf])
+                 | st.lists(st.floats(0, 1), max_size=2))  # fmt: skip
+
+
+@settings(deadline=None)
+@given(_CAS_BODY, _NOT_A_NUMBER)
+def test_a_json_concentration_that_is_not_a_number_is_rejected_naming_cas_and_value(body, value):
+    import json
+
+    from hub.harmonization.substances import error
+    from hub.passports.substances import SubstanceError, parse_substances
+
+    text = json.dumps([{"cas": _cas(body), "concentration": value}])
+    why = error(text)  # true is not 100 %, "0.5" is not 50 %
+    assert why is not None and f"of {_cas(body)} is {json.dumps(value)}, not a number" in why
+    with pytest.raises(SubstanceError):  # the passports' reader refuses it too
+        parse_substances(text)
+
+
+@settings(deadline=None)
+@given(_CAS_BODY, st.floats(0, 1) | st.integers(0, 1) | st.none())
+def test_a_json_concentration_that_is_a_number_or_null_reads_back(body, value):
+    import json
+
+    from hub.harmonization.substances import error
+    from hub.passports.substances import parse_substances
+
+    text = json.dumps([{"cas": _cas(body), "concentration": value}])
+    assert error(text) is None
+    read = parse_substances(text)[0]["concentration"]
+    assert read == value and (read is None or type(read) is float)
+
+
 @pytest.mark.parametrize(("text", "words"), [
     ("DEHP 0,3%", "is not a valid CAS number"),
     ("117-81-8:0,3%", "is not a valid CAS number"),
     ("117-81-7:tre%", "is not a number"),
     ("117-81-7:130%", "not between 0 and 100 %"),
-    ('[{"cas": "117-81-7", "concentration": {"v": 1}}]', "not a list of"),
+    ('[{"cas": "117-81-7", "concentration": {"v": 1}}]', 'of 117-81-7 is {"v": 1}, not a number'),
+    ('[{"cas": "117-81-7", "concentration": true}]', "of 117-81-7 is true, not a number"),
+    ('[{"cas": "117-81-7", "concentration": "0.5"}]', 'of 117-81-7 is "0.5", not a number'),
+    ('[{"cas": "117-81-7", "concentration": NaN}]', "of 117-81-7 is NaN, not a number"),
+    ("117-81-7:nan%", "'nan%' of 117-81-7 is not a number"),
+    ("117-81-7:inf", "'inf' of 117-81-7 is not a number"),
+    ("[{}, 1]", "not a list of"),
     ("[oops", "not valid JSON"),
 ])  # fmt: skip
 def test_malformed_declarations_are_set_aside_at_staging_with_a_reason(text, words):

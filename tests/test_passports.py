@@ -2,6 +2,7 @@
 data, coverage, versioning, per-firm isolation and the static pages (no browser here)."""
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -192,6 +193,22 @@ def test_substances_parsing_and_check():
     assert check("zip", parse_substances("64-17-5:5%"))[0]["svhc"] is False
     with pytest.raises(SubstanceError):
         parse_substances("117-81-8:1%")
+    assert parse_substances('[{"cas": "84-74-2", "concentration": 1}]')[0]["concentration"] == 1.0
+
+
+@pytest.mark.parametrize("concentration", ["true", "false", '"0.5"', "NaN", "Infinity", "[0.1]"])
+def test_a_json_concentration_must_be_a_number(concentration):
+    # true would read as 1.0 (100 % w/w, above any threshold), "0.5" as a number never written
+    text = f'[{{"cas": "84-74-2", "concentration": {concentration}}}]'
+    shown = re.escape(concentration)  # as JSON spells it
+    with pytest.raises(SubstanceError, match=f"concentration of 84-74-2 is {shown}, not a number"):
+        parse_substances(text)
+
+
+@pytest.mark.parametrize("text", ["84-74-2:nan%", "84-74-2:inf", "84-74-2:-inf%", "84-74-2:1e999%"])
+def test_a_text_concentration_must_be_a_finite_number(text):
+    with pytest.raises(SubstanceError, match="of 84-74-2 is not a number"):
+        parse_substances(text)
 
 
 @pytest.mark.parametrize(

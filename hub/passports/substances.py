@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,14 +94,35 @@ def parse_substances(raw: str | None) -> list[dict]:
                     value = float(conc.rstrip("%").replace(",", "."))
                 except ValueError as exc:
                     raise SubstanceError(f"concentration {conc!r} is not a number") from exc
+                if not math.isfinite(value):
+                    raise SubstanceError(f"concentration {conc!r} of {cas.strip()} is not a number")
                 value = value / 100 if conc.endswith("%") else value
             pairs.append((cas.strip(), value))
     out = []
     for cas, conc in pairs:
         if not cas_valid(cas):
             raise SubstanceError(f"{cas!r} is not a valid CAS number")
-        out.append({"cas": cas, "concentration": None if conc is None else float(conc)})
+        out.append({"cas": cas, "concentration": _concentration(cas, conc)})
     return out
+
+
+def _concentration(cas: str, value: object) -> float | None:
+    """A declared concentration as a w/w fraction: a finite number, or None when not given.
+
+    JSON `true` would otherwise read as 1 (100 %), and `"0.5"` as a number the firm did not
+    write as one: a bool, a text, NaN or infinity is refused, naming the substance.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            number = math.inf
+        if math.isfinite(number):
+            return number
+    raise SubstanceError(f"the concentration of {cas} is {json.dumps(value)}, not a number "
+                         "(a w/w fraction, e.g. 0.0015)")  # fmt: skip
 
 
 def check(component: str, declared: list[dict]) -> list[dict]:
