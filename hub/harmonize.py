@@ -152,7 +152,7 @@ def _usual_width(mapping: EntityMapping | None) -> tuple[float | None, bool]:
         return None, mapped
 
 
-_NO_WIDTH = pa.scalar(None, pa.float64())
+_NONE = pa.scalar(None, pa.float64())
 
 
 def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[str, str],
@@ -175,10 +175,11 @@ def _bom_lines(body: pa.Table, supplier_ids: Mapping[str, str], fibres: Mapping[
     kg, basis = units.quantity_kg(qty, unit, gsm, width, gsm_estimated, width_estimated)
     body = _compositions(body, fibres)
     body = _set(body, "recycled_share", recycled_share)
-    body = _set(body, "fabric_weight_gsm", gsm)
-    # The line's own width only: the firm's usual width served the kg above, where the basis
-    # says it was assumed; written on the line it would pass for a declared one (on trims too).
-    body = _set(body, "fabric_width_cm", pc.if_else(width_estimated, _NO_WIDTH, width))
+    # The line's own weight and width only: a weight read from the name and the firm's usual
+    # width served the kg above, where the basis says they were assumed; written on the line
+    # they would pass for declared ones (the usual width on trims too).
+    body = _set(body, "fabric_weight_gsm", pc.if_else(gsm_estimated, _NONE, gsm))
+    body = _set(body, "fabric_width_cm", pc.if_else(width_estimated, _NONE, width))
     body = _set(body, "origin_country", _countries(body.column("origin_country")))
     body = _with_base_units(body.drop_columns(["supplier_code"]))
     extra = {"supplier_id": ids, "quantity_kg": kg, "quantity_kg_basis": basis}

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 import pytest
 from stdnum.it import iva
 
+from hub.harmonization.units import gsm_from_text
 from tests.conftest import ROOT, new_district
 from tests.test_sample import _violations
 
@@ -93,14 +94,12 @@ def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
         if r["unit"] in ("kg", "g"):
             assert r["quantity_kg"] == pytest.approx(r["quantity"] / (1 if r["unit"] == "kg"
                                                                       else 1000))  # fmt: skip
-        elif (
-            r["unit"] == "m"
-            and r["fabric_weight_gsm"]
-            and (r["fabric_width_cm"] or r["company_id"] in usual)
-        ):
-            width = r["fabric_width_cm"] or usual[r["company_id"]]
-            expected = r["quantity"] * width / 100 * r["fabric_weight_gsm"] / 1000
-            assert r["quantity_kg"] == pytest.approx(expected)
+        elif r["unit"] == "m" and (
+            (gsm := r["fabric_weight_gsm"] or gsm_from_text(line.get("component_name")))
+            and (width := r["fabric_width_cm"] or usual.get(r["company_id"]))
+        ):  # derivable: the line's sheet, else the weight in its name and the usual width
+            expected = r["quantity"] * width / 100 * gsm / 1000
+            assert r["quantity_kg"] == pytest.approx(expected), r
             declared = isinstance(line.get("fabric_weight_gsm"), float) and isinstance(
                 line.get("fabric_width_cm"), float
             )
@@ -112,6 +111,7 @@ def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
                 assert r["quantity_kg_basis"].startswith("length × width × g/m² — assumed: ")
                 assert "name" in r["quantity_kg_basis"] and "usual width" in r["quantity_kg_basis"]
                 assert r["fabric_width_cm"] is None, r  # the usual width is not the line's
+                assert r["fabric_weight_gsm"] is None, r  # nor the name's weight
                 assumed += 1
         else:
             assert r["quantity_kg"] is None and r["quantity_kg_basis"] is None
@@ -131,7 +131,7 @@ def test_quantity_kg_is_filled_wherever_it_can_be_derived(synced, sample_rows):
     assert denim and all(
         r["quantity_kg"] is None
         and r["fabric_width_cm"] is None
-        and r["fabric_weight_gsm"] == pytest.approx(406.9)
+        and r["fabric_weight_gsm"] is None  # 12 oz in its name: not a declared weight
         for r in denim
     )
 
