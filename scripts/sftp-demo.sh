@@ -4,8 +4,6 @@
 #   scripts/sftp-demo.sh start      keys, known_hosts and sshd under $HUB_DATA_DIR/sftp-demo/
 #   scripts/sftp-demo.sh stop       stop it
 #   scripts/sftp-demo.sh status     running or not
-#   scripts/sftp-demo.sh companies  `--company ID` for every firm not delivering over SFTP
-#                                   (what `make demo` syncs when sshd cannot be had)
 #
 # The server listens on 127.0.0.1:${HUB_SFTP_PORT:-2222}, lets only the current user in, by key,
 # and serves a copy of sample/<firm> (the hub archives files there: the committed sample is
@@ -21,7 +19,6 @@ DEMO=$DATA/sftp-demo
 PORT=${HUB_SFTP_PORT:-2222}
 USER_NAME=${HUB_SFTP_USER:-$(id -un)}
 SSHD=${SSHD:-/usr/sbin/sshd}
-PY=${PY:-.venv/bin/python}
 
 running() {
   [ -f "$DEMO/sshd.pid" ] && kill -0 "$(cat "$DEMO/sshd.pid")" 2>/dev/null
@@ -90,21 +87,9 @@ stop() {
   fi
 }
 
-companies() {
-  "$PY" - <<'EOF'
-from hub.config import load_district
-
-d = load_district()
-sftp = {f.company_id for f in d.firms
-        if any(getattr(getattr(s, "location", None), "kind", "") == "sftp" for s in f.sources)}
-print(" ".join(f"--company {f.company_id}" for f in d.firms if f.company_id not in sftp))
-EOF
-}
-
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) if running; then echo "running on 127.0.0.1:$PORT"; else echo "stopped"; exit 1; fi ;;
-  companies) companies ;;
-  *) echo "usage: $0 start|stop|status|companies" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
