@@ -7,6 +7,7 @@ in `passports-site/` (`index.html`, `<company_id>/<sku>.html` with the public JS
 
 from __future__ import annotations
 
+import functools
 import json
 from html import escape
 from pathlib import Path
@@ -66,6 +67,7 @@ def _page(title: str, body: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=8192)  # a product's URI is stable: its QR is drawn once a process
 def _qr(uri: str) -> str:
     svg = segno.make(uri, error="m").svg_inline(scale=4, border=2)
     return f'<div class="qr" role="img" aria-label="QR: {escape(uri)}">{svg}</div>'
