@@ -52,13 +52,20 @@ def new_district(root: Path, stack: ExitStack) -> District:
     shutil.copy(ROOT / "district.yaml", root / "district.yaml")
     shutil.copytree(ROOT / "sample", root / "sample")
     _serve_sftp_firm(root)
-    data = root / "data"
-    hub = HubResource(
+    return District(root, hub_in(root), stack.enter_context(dg.instance_for_test()))
+
+
+def hub_in(root: Path, config: dict | None = None, warehouse_url: str = "") -> HubResource:
+    """The hub of the district in `root` (its district.yaml written from `config` if given):
+    data under root/data, the warehouse a DuckDB file there unless `warehouse_url` says."""
+    if config is not None:
+        text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+        (root / "district.yaml").write_text(text, encoding="utf-8")
+    return HubResource(
         district_path=str(root / "district.yaml"),
-        data_dir=str(data),
-        warehouse_url=f"duckdb:///{data}/warehouse.duckdb",
+        data_dir=str(root / "data"),
+        warehouse_url=warehouse_url or f"duckdb:///{root}/data/warehouse.duckdb",
     )
-    return District(root, hub, stack.enter_context(dg.instance_for_test()))
 
 
 def _serve_sftp_firm(root: Path) -> None:

@@ -16,10 +16,9 @@ import yaml
 
 from connectors.base import SourceError
 from connectors.sql import SqlConnector, SqlEntity
-from hub.resources import HubResource
 from hub.runner import run_sync
 from hub.summary import print_summary
-from tests.conftest import District
+from tests.conftest import District, hub_in
 
 pytestmark = pytest.mark.integration
 FIRM = "maglificio-sql"
@@ -61,14 +60,9 @@ def district(tmp_path: Path) -> Iterator[District]:
             ],
         }],
     }  # fmt: skip
-    (tmp_path / "district.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
-    hub = HubResource(
-        district_path=str(tmp_path / "district.yaml"),
-        data_dir=str(tmp_path / "data"),
-        warehouse_url=f"duckdb:///{tmp_path}/data/warehouse.duckdb",
-    )
     with ExitStack() as stack:
-        yield District(tmp_path, hub, stack.enter_context(dg.instance_for_test()))
+        yield District(tmp_path, hub_in(tmp_path, config),
+                       stack.enter_context(dg.instance_for_test()))  # fmt: skip
 
 
 def _products(d: District) -> list[str]:

@@ -21,17 +21,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-import yaml
 
 from connectors.base import SourceError, ValueCursor
 from connectors.sql import SqlConnector, SqlEntity, read_only_engine
 from connectors.tryton import TrytonClient, TrytonConnector, TrytonError
 from hub import tryton_demo
 from hub.erp import build_erp_connector, stored_cursor
-from hub.resources import HubResource
 from hub.tryton_demo import HUB_PASSWORD, HUB_USER, TrytonServer
 from hub.warehouse import Warehouse
-from tests.conftest import ROOT, District
+from tests.conftest import ROOT, District, hub_in
 
 pytestmark = pytest.mark.integration
 PASSWORD_ENV = "HUB_TEST_TRYTON_PASSWORD"
@@ -66,15 +64,9 @@ def district(
             tryton_demo.firm_yaml(DB, tryton_demo.sql_source(server.db_file)),
         ],
     }  # fmt: skip
-    (root / "district.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
-    hub = HubResource(
-        district_path=str(root / "district.yaml"),
-        data_dir=str(root / "data"),
-        warehouse_url=f"duckdb:///{root}/data/warehouse.duckdb",
-    )
     with pytest.MonkeyPatch.context() as mp, ExitStack() as stack:
         mp.setenv(PASSWORD_ENV, HUB_PASSWORD)
-        yield District(root, hub, stack.enter_context(dg.instance_for_test()))
+        yield District(root, hub_in(root, config), stack.enter_context(dg.instance_for_test()))
 
 
 def _sync(d: District) -> tuple[bool, dict[tuple[str, str], dict]]:

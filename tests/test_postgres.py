@@ -22,7 +22,7 @@ from hub.runner import run_sync
 from hub.tenancy import enable_row_level_security, tenant_tables
 from hub.warehouse import Warehouse
 from tests import postgres
-from tests.conftest import ROOT
+from tests.conftest import ROOT, hub_in
 
 pytestmark = [
     pytest.mark.integration,
@@ -240,11 +240,8 @@ def test_erp_on_postgres_to_postgres_warehouse_with_a_deletion(
                                     "table": "articoli", "cursor_column": "modificato",
                                     "columns": {"sku": "codice", "name": "descrizione"}}}}]}],
     }  # fmt: skip
-    (tmp_path / "district.yaml").write_text(json.dumps(config), encoding="utf-8")
     monkeypatch.setenv("ERP_PG_PASSWORD", "select-Only-1")
-    hub = HubResource(district_path=str(tmp_path / "district.yaml"),
-                      data_dir=str(tmp_path / "data"),
-                      warehouse_url=pg.url(db=database))  # fmt: skip
+    hub = hub_in(tmp_path, config, warehouse_url=pg.url(db=database))
     wh = Warehouse(pg.url(db=database))
     try:
         with dg.instance_for_test() as instance:
