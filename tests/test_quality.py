@@ -26,10 +26,17 @@ D = dt.date
 # --- builders ---------------------------------------------------------------------------------
 
 
+def _batch(n: int, file: str, values: dict, columns: dict) -> pd.DataFrame:
+    """A staged batch of `n` rows of firm acme from `file`: `values`, some replaced by `columns`."""
+    data = {"company_id": ["acme"] * n, **values, "_file": [file] * n,
+            "_line": list(range(2, n + 2))}  # fmt: skip
+    data.update(columns)
+    return pd.DataFrame(data)
+
+
 def orders(n: int = 3, **columns: list) -> pd.DataFrame:
     """`n` valid order lines, with some columns replaced."""
-    data = {
-        "company_id": ["acme"] * n,
+    return _batch(n, "orders.csv", {
         "order_id": [f"O{i}" for i in range(n)],
         "line_no": list(range(1, n + 1)),
         "direction": ["sale"] * n,
@@ -40,16 +47,11 @@ def orders(n: int = 3, **columns: list) -> pd.DataFrame:
         "counterparty": ["CUST-SECRET"] * n,
         "delivery_date": [D(2025, 4, 1)] * n,
         "unit_price": [12.5] * n,
-        "_file": ["orders.csv"] * n,
-        "_line": list(range(2, n + 2)),
-    }
-    data.update(columns)
-    return pd.DataFrame(data)
+    }, columns)  # fmt: skip
 
 
 def bom(n: int = 3, **columns: list) -> pd.DataFrame:
-    data = {
-        "company_id": ["acme"] * n,
+    return _batch(n, "bom.csv", {
         "sku": ["ART1"] * n,
         "line_no": list(range(1, n + 1)),
         "component_code": [f"C{i}" for i in range(n)],
@@ -65,16 +67,11 @@ def bom(n: int = 3, **columns: list) -> pd.DataFrame:
         "fabric_weight_gsm": [180.0] * n,
         "fabric_width_cm": [150.0] * n,
         "substances": [None] * n,
-        "_file": ["bom.csv"] * n,
-        "_line": list(range(2, n + 2)),
-    }
-    data.update(columns)
-    return pd.DataFrame(data)
+    }, columns)  # fmt: skip
 
 
 def suppliers(n: int = 3, **columns: list) -> pd.DataFrame:
-    data = {
-        "company_id": ["acme"] * n,
+    return _batch(n, "suppliers.csv", {
         "local_code": [f"F{i}" for i in range(n)],
         "name": [f"Tessitura {i} srl" for i in range(n)],
         "vat_number": ["IT00743110157"] * n,
@@ -83,16 +80,11 @@ def suppliers(n: int = 3, **columns: list) -> pd.DataFrame:
         "province": ["MO"] * n,
         "process": ["weaving"] * n,
         "subcontractor": [False] * n,
-        "_file": ["suppliers.csv"] * n,
-        "_line": list(range(2, n + 2)),
-    }
-    data.update(columns)
-    return pd.DataFrame(data)
+    }, columns)  # fmt: skip
 
 
 def products(n: int = 3, **columns: list) -> pd.DataFrame:
-    data = {
-        "company_id": ["acme"] * n,
+    return _batch(n, "products.csv", {
         "sku": [f"ART{i}" for i in range(n)],
         "gtin": ["4006381333931"] * n,
         "name": ["T-shirt"] * n,
@@ -101,40 +93,26 @@ def products(n: int = 3, **columns: list) -> pd.DataFrame:
         "mass_g": [180.0] * n,
         "country_of_making": ["IT"] * n,
         "composition": ["100% cotone"] * n,
-        "_file": ["products.csv"] * n,
-        "_line": list(range(2, n + 2)),
-    }
-    data.update(columns)
-    return pd.DataFrame(data)
+    }, columns)  # fmt: skip
 
 
 def waste_streams(n: int = 3, **columns: list) -> pd.DataFrame:
-    data = {
-        "company_id": ["acme"] * n,
+    return _batch(n, "rifiuti.csv", {
         "material": [f"scraps {i}" for i in range(n)],
         "ewc_code": ["04 02 21"] * n,
         "quantity_kg_year": [1200.0] * n,
         "destination": ["recovery"] * n,
-        "_file": ["rifiuti.csv"] * n,
-        "_line": list(range(2, n + 2)),
-    }
-    data.update(columns)
-    return pd.DataFrame(data)
+    }, columns)  # fmt: skip
 
 
 def certifications(n: int = 3, **columns: list) -> pd.DataFrame:
-    data = {
-        "company_id": ["acme"] * n,
+    return _batch(n, "certificazioni.csv", {
         "scheme": ["SA8000"] * n,
         "number": [f"SA-{i}" for i in range(n)],
         "valid_from": [dt.date(2025, 1, 1)] * n,
         "valid_to": [dt.date(2027, 1, 1)] * n,
         "grade": ["B"] * n,
-        "_file": ["certificazioni.csv"] * n,
-        "_line": list(range(2, n + 2)),
-    }
-    data.update(columns)
-    return pd.DataFrame(data)
+    }, columns)  # fmt: skip
 
 
 BUILDERS = {"orders": orders, "bom_lines": bom, "suppliers": suppliers, "products": products,
