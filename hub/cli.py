@@ -90,6 +90,7 @@ def check(obj: dict, company_id: str | None) -> None:
     """Test each configured source: reachable, readable, a sample read of each entity."""
     from hub.onboarding import probe_source
     from hub.pipeline import build_connector
+    from hub.sftp_source import over_sftp
 
     d = _district(obj["district"])
     if company_id:
@@ -100,7 +101,7 @@ def check(obj: dict, company_id: str | None) -> None:
             continue
         for source in firm.sources:
             click.echo(f"checking {firm.company_id} / {source.name} …", err=True)
-            kind = source.kind + ("/sftp" if _over_sftp(source) else "")
+            kind = source.kind + ("/sftp" if over_sftp(source) else "")
             row = {"firm": firm.company_id, "source": source.name, "kind": kind}
             try:
                 result = build_connector(d, source).check()
@@ -124,10 +125,6 @@ def _firm(d, company_id: str):  # noqa: ANN001, ANN202
         return d.firm(company_id)
     except KeyError as exc:
         raise click.BadParameter(str(exc).strip("'\""), param_hint="--company") from None
-
-
-def _over_sftp(source) -> bool:  # noqa: ANN001
-    return getattr(getattr(source, "location", None), "kind", None) == "sftp"
 
 
 @main.command()

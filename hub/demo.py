@@ -99,6 +99,7 @@ def sync_args(district: Path, env: dict[str, str], sftp: bool) -> list[str]:
     if sftp:
         return []
     from hub.config import load_district
+    from hub.sftp_source import over_sftp
 
     saved = dict(os.environ)
     os.environ.update(env)
@@ -107,9 +108,7 @@ def sync_args(district: Path, env: dict[str, str], sftp: bool) -> list[str]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    kept = [f.company_id for f in d.firms
-            if not any(getattr(getattr(s, "location", None), "kind", "") == "sftp"
-                       for s in f.sources)]  # fmt: skip
+    kept = [f.company_id for f in d.firms if not any(over_sftp(s) for s in f.sources)]
     return [a for c in kept for a in ("--company", c)]
 
 

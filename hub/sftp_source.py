@@ -16,6 +16,11 @@ from connectors.sftp import Completion, Secret, SftpFolder, SftpSettings
 from hub.config import ConfigError, District, LocalLocation, SftpLocation, expand_env
 
 
+def over_sftp(source: object) -> bool:
+    """Whether a configured source reads its files from an SFTP server."""
+    return isinstance(getattr(source, "location", None), SftpLocation)
+
+
 def inbox_dir(data_dir: Path, company_id: str, source: str) -> Path:
     """Where files downloaded from a firm's remote source are cached: inbox/<firm>/<source>/."""
     return Path(data_dir) / "inbox" / company_id / source

@@ -142,11 +142,8 @@ SAMPLE_FIRM_ABOUT = (
 
 def sample_firm() -> dict:
     """The block of the Tryton firm in the sample's district.yaml."""
-    source = {
-        "name": "tryton", "kind": "tryton", "url": f"${{{URL_ENV}:-http://127.0.0.1:8000}}",
-        "database": f"${{{DATABASE_ENV}:-firm}}", "user": HUB_USER,
-        "password": f"${{{PASSWORD_ENV}}}", "retries": 1,
-    }  # fmt: skip
+    source = api_source(f"${{{URL_ENV}:-http://127.0.0.1:8000}}", f"${{{DATABASE_ENV}:-firm}}",
+                        PASSWORD_ENV)  # fmt: skip
     firm = firm_yaml(COMPANY_ID, source)
     return {"company_id": COMPANY_ID, "enabled": f"${{{ENABLED_ENV}:-false}}", **firm}
 
