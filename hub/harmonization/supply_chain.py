@@ -114,6 +114,14 @@ def build(wh: Warehouse, now: datetime | None = None) -> tuple[pd.DataFrame, pd.
     return steps, indicators(steps, products, now)
 
 
+def _at_facility(steps: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
+    """Steps with the name and place of their facility (a supplier id in `facility_id`)."""
+    facility = suppliers.rename(columns={"supplier_id": "facility_id", "name": "facility_name",
+                                         "country": "facility_country",
+                                         "municipality": "facility_municipality"})  # fmt: skip
+    return steps.merge(facility, on="facility_id", how="left")
+
+
 def _material_steps(bom: pd.DataFrame, links: pd.DataFrame, suppliers: pd.DataFrame
                     ) -> pd.DataFrame:  # fmt: skip
     lines = bom[bom["supplier_id"].notna()].merge(
@@ -128,12 +136,8 @@ def _material_steps(bom: pd.DataFrame, links: pd.DataFrame, suppliers: pd.DataFr
         process=lines["process"].fillna(kind.map(kinds["default_process"])).replace("", None),
     )  # fmt: skip
     lines = lines[lines["stage"].isin(MATERIAL_STAGES)]
-    facility = suppliers.rename(columns={"supplier_id": "facility_id", "name": "facility_name",
-                                         "country": "facility_country",
-                                         "municipality": "facility_municipality"})  # fmt: skip
-    out = lines.rename(columns={"supplier_id": "facility_id", "quantity_kg": "mass_kg"}).merge(
-        facility, on="facility_id", how="left"
-    )
+    out = _at_facility(lines.rename(columns={"supplier_id": "facility_id",
+                                             "quantity_kg": "mass_kg"}), suppliers)  # fmt: skip
     out["facility_kind"] = "supplier"
     out["material"] = out["component_kind"]
     out["source"] = "bom_lines"
@@ -164,10 +168,7 @@ def _fibre_steps(bom: pd.DataFrame, companies: pd.DataFrame | None = None,
     out = pd.DataFrame(rows)
     if not len(out) or suppliers is None:
         return out
-    facility = suppliers.rename(columns={"supplier_id": "facility_id", "name": "facility_name",
-                                         "country": "facility_country",
-                                         "municipality": "facility_municipality"})  # fmt: skip
-    return out.merge(facility, on="facility_id", how="left")
+    return _at_facility(out, suppliers)
 
 
 def fibre_sources(bom: pd.DataFrame, companies: pd.DataFrame | None) -> dict[str, dict]:
@@ -244,12 +245,7 @@ def _work_steps(work: pd.DataFrame, links: pd.DataFrame, suppliers: pd.DataFrame
     )
     on_parts = on_parts.drop(columns=["sku_part"]).assign(tier=2, order=on_parts["order"] - 2)
     sent = pd.concat([sent, on_parts], ignore_index=True)
-    facility = suppliers.rename(columns={"supplier_id": "facility_id", "name": "facility_name",
-                                         "country": "facility_country",
-                                         "municipality": "facility_municipality"})  # fmt: skip
-    out = sent.rename(columns={"supplier_id": "facility_id"}).merge(
-        facility, on="facility_id", how="left"
-    )
+    out = _at_facility(sent.rename(columns={"supplier_id": "facility_id"}), suppliers)
     out["facility_kind"] = "subcontractor"
     out["source"] = "order_lines.work_order"
     out["evidence"] = "work orders to " + out["counterparty"].astype(str)
