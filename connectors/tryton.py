@@ -444,15 +444,8 @@ class TrytonConnector:
         time, each answer paged by id, as the main reads are."""
         out: list[dict] = []
         for start in range(0, len(values), self.page_size):
-            chunk = [field, "in", values[start : start + self.page_size]]
-            last_id = 0
-            while True:
-                page = self.client.search_read(model, [chunk, ["id", ">", last_id]], fields,
-                                               limit=self.page_size)  # fmt: skip
-                out += page
-                if len(page) < self.page_size:
-                    break
-                last_id = page[-1]["id"]
+            chunk = (field, "in", values[start : start + self.page_size])
+            out += self._fetch(_Read(model, tuple(fields), (chunk,), stamps=()), None)[0]
         return out
 
     def _bom_lines(self, since, limit):  # noqa: ANN001, ANN202
