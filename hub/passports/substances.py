@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from stdnum import casrn
+from stdnum.eu import ecnumber
+
 SVHC_FILE = Path(__file__).resolve().parent / "data" / "svhc.csv"
 THRESHOLD = 0.001  # 0.1 % w/w
 CAS = re.compile(r"^\d{2,7}-\d{2}-\d$")
@@ -54,20 +57,13 @@ def svhc_list() -> dict[str, Svhc]:
 
 
 def cas_valid(cas: str) -> bool:
-    """CAS number format and check digit."""
-    if not CAS.match(cas):
-        return False
-    digits = cas.replace("-", "")
-    body, check = digits[:-1], int(digits[-1])
-    return sum(int(d) * (i + 1) for i, d in enumerate(reversed(body))) % 10 == check
+    """CAS number as written (digits and hyphens) with a correct check digit (python-stdnum)."""
+    return bool(CAS.match(cas)) and casrn.is_valid(cas)
 
 
 def ec_valid(ec: str) -> bool:
-    """EC (EINECS/ELINCS/list) number format and check digit: the digits weighted 1…6, mod 11."""
-    if not EC.match(ec):
-        return False
-    digits = ec.replace("-", "")
-    return sum(int(d) * (i + 1) for i, d in enumerate(digits[:6])) % 11 == int(digits[6])
+    """EC (EINECS/ELINCS/list) number as written (nnn-nnn-n) with a correct check digit."""
+    return bool(EC.match(ec)) and ecnumber.is_valid(ec)
 
 
 def parse_substances(raw: str | None) -> list[dict]:
