@@ -36,8 +36,7 @@ def run_sync(
     hub = hub or HubResource()
     if accept_deletions:
         # Built anew: Dagster reads a resource's settings from its constructor arguments.
-        hub = HubResource(district_path=hub.district_path, data_dir=hub.data_dir,
-                          warehouse_url=hub.warehouse_url, accept_deletions=True)  # fmt: skip
+        hub = HubResource(**{**hub.model_dump(), "accept_deletions": True})
     instance = instance or dg.DagsterInstance.get()
     keys = register_firms(instance, hub)
     selected = [k for k in keys if not company_ids or k in company_ids]
