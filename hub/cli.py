@@ -70,11 +70,7 @@ def sync(obj: dict, company_ids: tuple[str, ...], accept_deletions: bool) -> Non
 
     d = _district(obj["district"])
     for c in company_ids:
-        if c in d.disabled_firms:
-            raise click.BadParameter(f"the firm '{c}' is disabled (its `enabled` is false) in "
-                                     f"{obj['district']}", param_hint="--company")  # fmt: skip
-        if c not in {f.company_id for f in d.firms}:
-            raise click.BadParameter(f"no firm '{c}' in {obj['district']}", param_hint="--company")
+        _firm(d, c)  # an unknown or disabled firm is named
     if accept_deletions and not company_ids:
         raise click.UsageError("--accept-deletions applies to the firms named with --company: "
                                "a mass deletion is accepted firm by firm")  # fmt: skip
