@@ -380,8 +380,8 @@ class Firm(_Model):
             return self.enabled
         value = expand_env(self.enabled).strip().lower()
         if value not in _BOOLEAN:
-            raise ConfigError([f"firm {self.company_id}: enabled is '{value}' (from "
-                               f"{self.enabled.strip()}): write true or false"])  # fmt: skip
+            raise ConfigError([f"enabled is '{value}' (from {self.enabled.strip()}): write "
+                               "true or false"])  # fmt: skip
         return _BOOLEAN[value]
 
 
